@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The project's test command (README "Quick start"; .ci/run calls exactly this).
+# Picks a JDK >= 21 itself, runs the Maven build with every test, and, when a TornadoVM SDK is on
+# the machine ($TORNADO_SDK or /opt/tornadovm), also compiles the TornadoVM pass and runs its tests
+# under the SDK's JVM flags. Extra arguments go to Maven (e.g. -Dtest=GradientCheckTest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source ci/find-java.sh
+JAVA_HOME=$(find_java_home)
+export JAVA_HOME
+echo "ci/test.sh: JDK $JAVA_HOME"
+maven_args=(-B -ntp verify)
+sdk=$(find_tornado_sdk)
+if [ -n "$sdk" ]; then
+  echo "ci/test.sh: TornadoVM SDK at $sdk: the tornado pass is built and its tests run"
+  ci/register-tornado-api.sh "$sdk"
+  maven_args+=(-Ptornado "-Dtornado.sdk=$sdk")
+else
+  echo "ci/test.sh: no TornadoVM SDK (TORNADO_SDK unset, /opt/tornadovm absent): tornado tests are skipped"
+fi
+exec mvn "${maven_args[@]}" "$@"

@@ -1,0 +1,39 @@
+package org.lsoftmax.cli;
+
+import org.lsoftmax.layer.InvalidInputException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code lsoftmax} command line. Bad input (an {@link InvalidInputException} or a picocli usage
+ * error) ends in one line on stderr and exit code 2; other failures in exit code 1.
+ */
+@Command(name = "lsoftmax", mixinStandardHelpOptions = true, version = "lsoftmax-tornado 0.1.0",
+        description = "Large-Margin Softmax (L-Softmax) loss layer: reference, JVM and TornadoVM passes.",
+        subcommands = {
+        })
+public final class Main {
+
+    public static final int EXIT_BAD_INPUT = 2;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit code (used by tests). */
+    public static int run(String... args) {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setExecutionExceptionHandler((exception, cmd, parseResult) -> {
+            if (exception instanceof InvalidInputException) {
+                cmd.getErr().println("error: " + exception.getMessage());
+                return EXIT_BAD_INPUT;
+            }
+            throw exception;
+        });
+        commandLine.setParameterExceptionHandler((exception, parsedArgs) -> {
+            exception.getCommandLine().getErr().println("error: " + exception.getMessage());
+            return EXIT_BAD_INPUT;
+        });
+        return commandLine.execute(args);
+    }
+}

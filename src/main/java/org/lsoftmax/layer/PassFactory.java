@@ -1,0 +1,21 @@
+package org.lsoftmax.layer;
+
+import java.util.List;
+import org.lsoftmax.layer.reference.ReferencePass;
+
+/** Creates a pass by its command-line name. */
+public final class PassFactory {
+
+    /** Names accepted by {@link #create}. */
+    public static final List<String> PASS_NAMES = List.of("reference");
+
+    private PassFactory() {
+    }
+
+    public static LSoftmaxPass create(String passName, LayerShape shape, int margin, PassOptions options) {
+        return switch (passName) {
+            case "reference" -> new ReferencePass(shape, margin);
+            default -> throw new InvalidInputException("unknown pass '" + passName + "', expected one of " + PASS_NAMES);
+        };
+    }
+}
