@@ -1,0 +1,26 @@
+package org.lsoftmax.model;
+
+/**
+ * The three matrix products the dense layers need, on flat row-major float arrays. The signatures are
+ * those of {@code org.lsoftmax.layer.jvm.Sgemm}, so the fast multi-threaded kernel replaces the simple
+ * one in one line (see {@link #create}). {@code accumulate} adds to C instead of overwriting it.
+ */
+public interface MatrixProducts extends AutoCloseable {
+
+    /** {@code C[m x n] (+)= A[m x k] . B[n x k]^T} (dense forward: y = x W^T). */
+    void multiplyABt(float[] a, float[] b, float[] c, int m, int n, int k, boolean accumulate);
+
+    /** {@code C[m x n] (+)= A[m x k] . B[k x n]} (dense input gradient: dx = dy W). */
+    void multiplyAB(float[] a, float[] b, float[] c, int m, int n, int k, boolean accumulate);
+
+    /** {@code C[m x n] (+)= A[k x m]^T . B[k x n]} (dense weight gradient: dW = dy^T x). */
+    void multiplyAtB(float[] a, float[] b, float[] c, int m, int n, int k, boolean accumulate);
+
+    @Override
+    void close();
+
+    /** The implementation used for training: {@code threads} workers, 0 = one per core. */
+    static MatrixProducts create(int threads) {
+        return new SimpleMatrixProducts();
+    }
+}
