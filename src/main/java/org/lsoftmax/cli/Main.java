@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
         description = "Large-Margin Softmax (L-Softmax) loss layer: reference, JVM and TornadoVM passes.",
         subcommands = {
                 TrainCommand.class,
+                TestCommand.class,
+                PlotCommand.class,
         })
 public final class Main {
 

@@ -28,6 +28,9 @@ public final class TrainCommand implements Callable<Integer> {
                     + "else built-in synthetic data).")
     Path data;
 
+    @Option(names = "--synthetic", description = "Use the built-in synthetic data even when Fashion-MNIST is installed.")
+    boolean synthetic;
+
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/latest", description = "Output directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
@@ -97,7 +100,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PassOptions passOptions = new PassOptions(threads, device);
-        TrainTestData rawData = DatasetLoader.load(data);
+        TrainTestData rawData = DataOptions.load(data, synthetic);
         Trainer trainer;
         if (resume != null) {
             Path checkpointFile = resume.isEmpty() ? out.resolve(Checkpoint.LAST_FILE) : Path.of(resume);
