@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
 @Command(name = "lsoftmax", mixinStandardHelpOptions = true, version = "lsoftmax-tornado 0.1.0",
         description = "Large-Margin Softmax (L-Softmax) loss layer: reference, JVM and TornadoVM passes.",
         subcommands = {
+            EvalCommand.class,
+            GradCheckCommand.class,
         })
 public final class Main {
 
