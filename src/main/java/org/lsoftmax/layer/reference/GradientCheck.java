@@ -25,6 +25,14 @@ public final class GradientCheck {
     }
 
     public static Result check(LayerShape shape, int margin, double beta, RandomInputs inputs) {
+        return check(shape, margin, beta, inputs, STEP);
+    }
+
+    /**
+     * The check with a chosen relative step. psi is C^1 but not C^2 at the branch boundaries, so a
+     * central difference that straddles one errs by O(h): points exactly on a boundary need a smaller h.
+     */
+    public static Result check(LayerShape shape, int margin, double beta, RandomInputs inputs, double step) {
         double[] x = inputs.x().clone();
         double[] w = inputs.w().clone();
         int[] labels = inputs.labels();
@@ -35,18 +43,18 @@ public final class GradientCheck {
         double[] dw = new double[w.length];
         pass.backward(dx, dw);
 
-        double[] numericDx = numericGradient(pass, x, x, w, labels, beta, logits);
-        double[] numericDw = numericGradient(pass, w, x, w, labels, beta, logits);
+        double[] numericDx = numericGradient(pass, x, x, w, labels, beta, logits, step);
+        double[] numericDw = numericGradient(pass, w, x, w, labels, beta, logits, step);
         return new Result(shape, margin, beta, relativeError(dx, numericDx), relativeError(dw, numericDw));
     }
 
     /** Central differences of the loss with respect to every entry of {@code parameter} (x or w, perturbed in place). */
     private static double[] numericGradient(ReferencePass pass, double[] parameter, double[] x, double[] w,
-                                            int[] labels, double beta, double[] scratchLogits) {
+                                            int[] labels, double beta, double[] scratchLogits, double step) {
         double[] gradient = new double[parameter.length];
         for (int p = 0; p < parameter.length; p++) {
             double original = parameter[p];
-            double h = STEP * Math.max(1.0, Math.abs(original));
+            double h = step * Math.max(1.0, Math.abs(original));
             parameter[p] = original + h;
             double lossPlus = pass.forward(x, w, labels, beta, scratchLogits);
             parameter[p] = original - h;
