@@ -1,5 +1,6 @@
 package org.lsoftmax.cli;
 
+import java.io.PrintWriter;
 import org.lsoftmax.layer.InvalidInputException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,9 +12,11 @@ import picocli.CommandLine.Command;
 @Command(name = "lsoftmax", mixinStandardHelpOptions = true, version = "lsoftmax-tornado 0.1.0",
         description = "Large-Margin Softmax (L-Softmax) loss layer: reference, JVM and TornadoVM passes.",
         subcommands = {
-                TrainCommand.class,
-                TestCommand.class,
-                PlotCommand.class,
+            EvalCommand.class,
+            GradCheckCommand.class,
+            TrainCommand.class,
+            TestCommand.class,
+            PlotCommand.class,
         })
 public final class Main {
 
@@ -23,9 +26,14 @@ public final class Main {
         System.exit(run(args));
     }
 
-    /** Runs the command line and returns its exit code (used by tests). */
+    /** Runs the command line on stdout/stderr and returns its exit code. */
     public static int run(String... args) {
-        CommandLine commandLine = new CommandLine(new Main());
+        return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    /** Runs the command line with the given output streams and returns its exit code (used by tests). */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine commandLine = new CommandLine(new Main()).setOut(out).setErr(err);
         commandLine.setExecutionExceptionHandler((exception, cmd, parseResult) -> {
             if (exception instanceof InvalidInputException) {
                 cmd.getErr().println("error: " + exception.getMessage());
@@ -37,6 +45,9 @@ public final class Main {
             exception.getCommandLine().getErr().println("error: " + exception.getMessage());
             return EXIT_BAD_INPUT;
         });
-        return commandLine.execute(args);
+        int exitCode = commandLine.execute(args);
+        out.flush();
+        err.flush();
+        return exitCode;
     }
 }

@@ -6,12 +6,12 @@ import java.util.concurrent.Callable;
 import org.lsoftmax.data.Dataset;
 import org.lsoftmax.data.TrainTestData;
 import org.lsoftmax.layer.InvalidInputException;
-import org.lsoftmax.layer.PassOptions;
 import org.lsoftmax.model.MatrixProducts;
 import org.lsoftmax.model.Network;
 import org.lsoftmax.train.Checkpoint;
 import org.lsoftmax.train.Evaluation;
 import org.lsoftmax.train.Evaluator;
+import org.lsoftmax.train.SgemmProducts;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -57,7 +57,7 @@ public final class TestCommand implements Callable<Integer> {
             throw new InvalidInputException("--batch must be >= 1, got " + batch);
         }
         Dataset dataset = checkpoint.normalization().apply(raw);
-        try (MatrixProducts products = MatrixProducts.create(new PassOptions(threads, null).threads())) {
+        try (MatrixProducts products = new SgemmProducts(threads)) {
             Network network = new Network(checkpoint.architecture(), batch, products);
             checkpoint.restoreInto(network, checkpointFile);
             Evaluation evaluation = Evaluator.evaluate(network, dataset, products, false);

@@ -9,12 +9,12 @@ public record LayerShape(int batch, int features, int classes) {
 
     public LayerShape {
         if (batch < 1 || features < 1 || classes < 2) {
-            throw new IllegalArgumentException("layer shape must have batch >= 1, features >= 1 and classes >= 2, got N="
+            throw new InvalidInputException("layer shape must have batch >= 1, features >= 1 and classes >= 2, got N="
                     + batch + ", D=" + features + ", C=" + classes);
         }
         long largest = Math.max((long) batch * classes, Math.max((long) batch * features, (long) classes * features));
         if (largest > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("layer shape N=" + batch + ", D=" + features + ", C=" + classes
+            throw new InvalidInputException("layer shape N=" + batch + ", D=" + features + ", C=" + classes
                     + " needs a matrix of " + largest + " elements, more than a Java array can hold");
         }
     }

@@ -2,8 +2,9 @@ package org.lsoftmax.model;
 
 /**
  * The three matrix products the dense layers need, on flat row-major float arrays. The signatures are
- * those of {@code org.lsoftmax.layer.jvm.Sgemm}, so the fast multi-threaded kernel replaces the simple
- * one in one line (see {@link #create}). {@code accumulate} adds to C instead of overwriting it.
+ * those of {@code org.lsoftmax.layer.jvm.Sgemm}: training uses it through
+ * {@code org.lsoftmax.train.SgemmProducts}; {@link SimpleMatrixProducts} is the small, obviously
+ * correct fallback. {@code accumulate} adds to C instead of overwriting it.
  */
 public interface MatrixProducts extends AutoCloseable {
 
@@ -18,9 +19,4 @@ public interface MatrixProducts extends AutoCloseable {
 
     @Override
     void close();
-
-    /** The implementation used for training: {@code threads} workers, 0 = one per core. */
-    static MatrixProducts create(int threads) {
-        return new SimpleMatrixProducts();
-    }
 }

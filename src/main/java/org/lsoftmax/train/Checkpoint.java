@@ -10,17 +10,16 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32;
+import org.lsoftmax.data.AtomicFiles;
 import org.lsoftmax.data.Normalization;
 import org.lsoftmax.layer.InvalidInputException;
 import org.lsoftmax.model.Architecture;
@@ -157,35 +156,14 @@ public record Checkpoint(TrainConfig config, Normalization normalization, int in
         }
     }
 
-    /** Writes the file atomically: temporary file in the same directory, fsync, atomic rename. */
+    /** Writes the file atomically: temporary file in the same directory, fsync, atomic rename ({@link AtomicFiles}). */
     public void writeAtomically(Path file) {
-        Path directory = file.toAbsolutePath().getParent();
-        Path temporary = null;
         try {
-            Files.createDirectories(directory);
-            temporary = Files.createTempFile(directory, "." + file.getFileName(), ".tmp");
-            try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer bytes = ByteBuffer.wrap(toBytes());
-                while (bytes.hasRemaining()) {
-                    channel.write(bytes);
-                }
-                channel.force(true);
-            }
-            moveAtomically(temporary, file);
-            temporary = null;
-            syncDirectory(directory);
+            AtomicFiles.write(file, toBytes());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint " + file, e);
-        } finally {
-            if (temporary != null) {
-                try {
-                    Files.deleteIfExists(temporary);
-                } catch (IOException ignored) {
-                    // best effort: a stray .tmp file does no harm
-                }
-            }
         }
+        syncDirectory(file.toAbsolutePath().getParent());
     }
 
     /**
@@ -196,31 +174,14 @@ public record Checkpoint(TrainConfig config, Normalization normalization, int in
     public void saveRotating(Path directory) {
         Path last = directory.resolve(LAST_FILE);
         Path previous = directory.resolve(PREVIOUS_FILE);
-        try {
-            if (Files.isRegularFile(last)) {
-                Path copy = Files.createTempFile(directory, "." + PREVIOUS_FILE, ".tmp");
-                try {
-                    Files.copy(last, copy, StandardCopyOption.REPLACE_EXISTING);
-                    try (FileChannel channel = FileChannel.open(copy, StandardOpenOption.WRITE)) {
-                        channel.force(true);
-                    }
-                    moveAtomically(copy, previous);
-                } finally {
-                    Files.deleteIfExists(copy);
-                }
+        if (Files.isRegularFile(last)) {
+            try {
+                AtomicFiles.write(previous, Files.readAllBytes(last));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot keep " + last + " as " + previous, e);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot keep " + last + " as " + previous, e);
         }
         writeAtomically(last);
-    }
-
-    private static void moveAtomically(Path source, Path target) throws IOException {
-        try {
-            Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            throw new IOException("the file system of " + target + " cannot rename atomically", e);
-        }
     }
 
     /** Makes the rename itself durable; not every platform can open a directory, which is then skipped. */

@@ -76,7 +76,7 @@ public final class Trainer implements AutoCloseable {
             throw new InvalidInputException("batch size " + config.batchSize() + " is larger than the " + train.size()
                     + " training samples");
         }
-        this.products = MatrixProducts.create(passOptions.threads());
+        this.products = new SgemmProducts(passOptions.threads());
         this.network = new Network(new org.lsoftmax.model.Architecture(train.dimension(), config.hidden(),
                 config.featureDimension(), train.classes()), config.batchSize(), products);
         this.optimizer = new SgdMomentum(config.momentum(), config.weightDecay());

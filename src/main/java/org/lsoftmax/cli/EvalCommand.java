@@ -1,0 +1,117 @@
+package org.lsoftmax.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.lsoftmax.data.Npy;
+import org.lsoftmax.data.NpyArray;
+import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.layer.LSoftmaxPass;
+import org.lsoftmax.layer.LayerChecks;
+import org.lsoftmax.layer.LayerShape;
+import org.lsoftmax.layer.PassFactory;
+import org.lsoftmax.layer.PassOptions;
+import org.lsoftmax.layer.reference.ReferencePass;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code eval}: one forward and backward of the layer on .npy inputs, writing logits, loss and both
+ * gradients as .npy files, so results can be compared with any other implementation (e.g. NumPy).
+ * The reference pass computes and writes float64; the other passes compute and write float32.
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"Run forward + backward on .npy inputs and write logits.npy (N x C), loss.npy (0-d),",
+            "dx.npy (N x D) and dw.npy (C x D) into --out. The reference pass works in float64."})
+final class EvalCommand implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EvalCommand.class);
+
+    @Option(names = "--x", required = true, paramLabel = "X.npy", description = "features, N x D, float32 or float64")
+    Path xFile;
+
+    @Option(names = "--w", required = true, paramLabel = "W.npy", description = "class weights, C x D, float32 or float64")
+    Path wFile;
+
+    @Option(names = "--y", required = true, paramLabel = "y.npy", description = "labels, N, int32 or int64, in [0, C)")
+    Path yFile;
+
+    @Option(names = "--margin", defaultValue = "4", paramLabel = "M", description = "integer margin m >= 1 (default: ${DEFAULT-VALUE})")
+    int margin;
+
+    @Option(names = "--beta", defaultValue = "0", paramLabel = "B", description = "annealing weight beta (lambda) >= 0 (default: ${DEFAULT-VALUE})")
+    double beta;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "output folder (created if missing)")
+    Path outDir;
+
+    @Mixin
+    PassSelection passSelection;
+
+    @Override
+    public Integer call() throws IOException {
+        LayerChecks.checkMargin(margin);
+        LayerChecks.checkBeta(beta);
+        NpyArray x = Npy.read(xFile).requireRank(2, "N x D features");
+        NpyArray w = Npy.read(wFile).requireRank(2, "C x D class weights");
+        NpyArray y = Npy.read(yFile).requireRank(1, "N labels");
+        int n = x.shape()[0];
+        int d = x.shape()[1];
+        int c = w.shape()[0];
+        if (w.shape()[1] != d) {
+            throw new InvalidInputException("feature sizes differ: " + xFile + " has shape " + x.shapeString() + " (D = " + d
+                    + ") but " + wFile + " has shape " + w.shapeString() + " (D = " + w.shape()[1] + ")");
+        }
+        if (y.shape()[0] != n) {
+            throw new InvalidInputException("sample counts differ: " + xFile + " has " + n + " rows but " + yFile
+                    + " has " + y.shape()[0] + " labels");
+        }
+        int[] labels = y.toInts();
+        LayerShape shape = new LayerShape(n, d, c);
+        for (int i = 0; i < n; i++) {
+            if (labels[i] < 0 || labels[i] >= c) {
+                throw new InvalidInputException(yFile + ": label " + labels[i] + " at index " + i + " is outside [0, " + c
+                        + ") (C = " + c + " rows in " + wFile + ")");
+            }
+        }
+        double[] x64 = x.toDoubles();
+        double[] w64 = w.toDoubles();
+        LayerChecks.checkFinite(xFile.toString(), x64, d);
+        LayerChecks.checkFinite(wFile.toString(), w64, d);
+
+        Files.createDirectories(outDir);
+        String passName = passSelection.pass;
+        double loss;
+        if (passName.equals("reference")) {
+            ReferencePass pass = new ReferencePass(shape, margin);
+            double[] logits = new double[n * c];
+            double[] dx = new double[n * d];
+            double[] dw = new double[c * d];
+            loss = pass.forward(x64, w64, labels, beta, logits);
+            pass.backward(dx, dw);
+            Npy.writeFloat64(outDir.resolve("logits.npy"), new int[] {n, c}, logits);
+            Npy.writeFloat64(outDir.resolve("loss.npy"), new int[0], new double[] {loss});
+            Npy.writeFloat64(outDir.resolve("dx.npy"), new int[] {n, d}, dx);
+            Npy.writeFloat64(outDir.resolve("dw.npy"), new int[] {c, d}, dw);
+        } else {
+            try (LSoftmaxPass pass = PassFactory.create(passName, shape, margin, passSelection.options())) {
+                float[] logits = new float[n * c];
+                float[] dx = new float[n * d];
+                float[] dw = new float[c * d];
+                loss = pass.forward(x.toFloats(), w.toFloats(), labels, beta, logits);
+                pass.backward(dx, dw);
+                Npy.writeFloat32(outDir.resolve("logits.npy"), new int[] {n, c}, logits);
+                Npy.writeFloat32(outDir.resolve("loss.npy"), new int[0], new float[] {(float) loss});
+                Npy.writeFloat32(outDir.resolve("dx.npy"), new int[] {n, d}, dx);
+                Npy.writeFloat32(outDir.resolve("dw.npy"), new int[] {c, d}, dw);
+                passName = pass.deviceDescription();
+            }
+        }
+        LOG.info("eval {} m={} beta={} on {}: loss {} -> {}", shape, margin, beta, passName, loss, outDir);
+        return 0;
+    }
+}
