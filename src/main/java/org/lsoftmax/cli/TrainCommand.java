@@ -13,6 +13,8 @@ import org.lsoftmax.train.Checkpoint;
 import org.lsoftmax.train.EpochMetrics;
 import org.lsoftmax.train.TrainConfig;
 import org.lsoftmax.train.Trainer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -22,6 +24,8 @@ import picocli.CommandLine.Option;
                 + "synthetic data), writing OUT/metrics.csv, OUT/last.ckpt (+ previous.ckpt) and, for 2-D features, "
                 + "OUT/features.csv."})
 public final class TrainCommand implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
 
     @Option(names = "--data", paramLabel = "DIR",
             description = "Directory with the MNIST-style IDX files (default: /usr/share/datasets/fashion-mnist, "
@@ -108,6 +112,8 @@ public final class TrainCommand implements Callable<Integer> {
                 throw new InvalidInputException(checkpointFile + ": no checkpoint to resume from (train without --resume first)");
             }
             Checkpoint checkpoint = Checkpoint.read(checkpointFile);
+            LOG.info("Resuming: network, margin, schedule, learning rate and seed come from {}; only --epochs, --pass, "
+                    + "--threads, --device and the data options apply", checkpointFile);
             trainer = Trainer.resume(checkpoint, checkpointFile, epochs, pass, rawData, passOptions, out);
         } else {
             TrainConfig config = new TrainConfig(margin, TrainConfig.parseList(hidden), featureDimension, batch,
