@@ -242,8 +242,8 @@ public final class JvmPass implements LSoftmaxPass {
             }
             int y = labels[i];
             double s = targetGradient[i] / (1.0 + beta);
-            float alpha = (float) (s * crossCoefficient[i]);
-            float gamma = (float) (s * radialCoefficient[i] * wTargetNorm[i] / xNorm[i]);
+            double alpha = s * crossCoefficient[i];
+            double gamma = s * radialCoefficient[i] * wTargetNorm[i] / xNorm[i];
             RowOps.addTwoScaled(dx, i * d, alpha, w, y * d, gamma, x, i * d, d);
         }
     }
@@ -270,8 +270,8 @@ public final class JvmPass implements LSoftmaxPass {
                     continue;
                 }
                 double s = targetGradient[i] / (1.0 + beta);
-                float alpha = (float) (s * crossCoefficient[i]);
-                float gamma = (float) (s * radialCoefficient[i] * xNorm[i] / wTargetNorm[i]);
+                double alpha = s * crossCoefficient[i];
+                double gamma = s * radialCoefficient[i] * xNorm[i] / wTargetNorm[i];
                 RowOps.addTwoScaled(dw, y * d, alpha, x, i * d, gamma, w, y * d, d);
             }
         }

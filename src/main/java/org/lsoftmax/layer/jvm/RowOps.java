@@ -31,11 +31,7 @@ final class RowOps {
         int p = 0;
         int bound = HALF_FLOATS.loopBound(length);
         for (; p < bound; p += DOUBLE_LANES) {
-            DoubleVector x = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, a, aOffset + p)
-                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
-            DoubleVector y = (DoubleVector) FloatVector.fromArray(HALF_FLOATS, b, bOffset + p)
-                    .convertShape(VectorOperators.F2D, DOUBLES, 0);
-            sum = x.fma(y, sum);
+            sum = widen(a, aOffset + p).fma(widen(b, bOffset + p), sum);
         }
         double total = sumLanesInOrder(sum);
         for (; p < length; p++) {
@@ -102,17 +98,26 @@ final class RowOps {
         }
     }
 
-    /** {@code target[j] += alpha * u[j] + gamma * v[j]}. */
-    static void addTwoScaled(float[] target, int targetOffset, float alpha, float[] u, int uOffset,
-                             float gamma, float[] v, int vOffset, int length) {
-        FloatVector alphas = FloatVector.broadcast(FLOATS, alpha);
-        FloatVector gammas = FloatVector.broadcast(FLOATS, gamma);
-        for (int j = 0; j < length; j += LANES) {
-            VectorMask<Float> inRange = FLOATS.indexInRange(j, length);
-            FloatVector sum = FloatVector.fromArray(FLOATS, target, targetOffset + j, inRange);
-            sum = FloatVector.fromArray(FLOATS, u, uOffset + j, inRange).fma(alphas, sum);
-            sum = FloatVector.fromArray(FLOATS, v, vOffset + j, inRange).fma(gammas, sum);
-            sum.intoArray(target, targetOffset + j, inRange);
+    /**
+     * {@code target[j] += alpha u[j] + gamma v[j]}, evaluated in double and rounded once: in the margin
+     * correction the two terms nearly cancel when x is parallel to w (cross = -radial = m^2 - 1 at
+     * theta = 0), and float arithmetic would leave their rounding errors in the small result.
+     */
+    static void addTwoScaled(float[] target, int targetOffset, double alpha, float[] u, int uOffset,
+                             double gamma, float[] v, int vOffset, int length) {
+        int bound = HALF_FLOATS.loopBound(length);
+        int j = 0;
+        for (; j < bound; j += DOUBLE_LANES) {
+            DoubleVector sum = widen(target, targetOffset + j)
+                    .add(widen(u, uOffset + j).mul(alpha).add(widen(v, vOffset + j).mul(gamma)));
+            ((FloatVector) sum.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(target, targetOffset + j);
         }
+        for (; j < length; j++) {
+            target[targetOffset + j] = (float) (target[targetOffset + j] + (alpha * u[uOffset + j] + gamma * v[vOffset + j]));
+        }
+    }
+
+    private static DoubleVector widen(float[] values, int offset) {
+        return (DoubleVector) FloatVector.fromArray(HALF_FLOATS, values, offset).convertShape(VectorOperators.F2D, DOUBLES, 0);
     }
 }
