@@ -14,6 +14,10 @@ public final class PassFactory {
     }
 
     public static LSoftmaxPass create(String passName, LayerShape shape, int margin, PassOptions options) {
+        if (!PASS_NAMES.contains(passName)) {
+            throw new InvalidInputException("unknown pass '" + passName + "', expected one of " + PASS_NAMES);
+        }
+        MemoryBudget.requireHeap("the " + passName + " pass for layer " + shape, MemoryBudget.estimatedHeapBytes(passName, shape));
         return switch (passName) {
             case "reference" -> new ReferencePass(shape, margin);
             case "jvm" -> new JvmPass(shape, margin, options.resolvedThreads());
