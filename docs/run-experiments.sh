@@ -18,5 +18,4 @@ done
 bin/lsoftmax plot runs/fashion-d64-m{1,2,3,4} --out runs/plots-d64
 bin/lsoftmax plot runs/fashion-d2-m{1,2,3,4} --out runs/plots-d2 --columns 4 --points 3000 --panel-size 420
 cp runs/plots-d64/curves.png docs/img/curves-d64.png
-cp runs/plots-d2/curves.png docs/img/curves-d2.png
 cp runs/plots-d2/features-grid.png docs/img/features-d2.png
