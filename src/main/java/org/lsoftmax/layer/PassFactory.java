@@ -2,12 +2,13 @@ package org.lsoftmax.layer;
 
 import java.util.List;
 import org.lsoftmax.layer.reference.ReferencePass;
+import org.lsoftmax.layer.tornado.TornadoSupport;
 
 /** Creates a pass by its command-line name. */
 public final class PassFactory {
 
     /** Names accepted by {@link #create}. */
-    public static final List<String> PASS_NAMES = List.of("reference");
+    public static final List<String> PASS_NAMES = List.of("reference", "tornado");
 
     private PassFactory() {
     }
@@ -15,6 +16,8 @@ public final class PassFactory {
     public static LSoftmaxPass create(String passName, LayerShape shape, int margin, PassOptions options) {
         return switch (passName) {
             case "reference" -> new ReferencePass(shape, margin);
+            // TornadoVM device; falls back to the jvm pass (with one warning) when TornadoVM cannot run it
+            case "tornado" -> TornadoSupport.createPass(shape, margin, options);
             default -> throw new InvalidInputException("unknown pass '" + passName + "', expected one of " + PASS_NAMES);
         };
     }
