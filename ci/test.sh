@@ -2,7 +2,8 @@
 # The project's test command (README "Quick start"; .ci/run calls exactly this).
 # Picks a JDK >= 21 itself, runs the Maven build with every test, and, when a TornadoVM SDK is on
 # the machine ($TORNADO_SDK or /opt/tornadovm), also compiles the TornadoVM pass and runs its tests
-# under the SDK's JVM flags. Extra arguments go to Maven (e.g. -Dtest=GradientCheckTest).
+# under the SDK's JVM flags; then fuzzes every parser for a bounded time (ci/fuzz.sh).
+# Extra arguments go to Maven (e.g. -Dtest=ReferencePassTest) and skip the fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/find-java.sh
@@ -18,4 +19,8 @@ if [ -n "$sdk" ]; then
 else
   echo "ci/test.sh: no TornadoVM SDK (TORNADO_SDK unset, /opt/tornadovm absent): tornado tests are skipped"
 fi
-exec mvn "${maven_args[@]}" "$@"
+mvn "${maven_args[@]}" "$@"
+# Bounded fuzzing of the parsers (tens of seconds per target); LSOFTMAX_SKIP_FUZZ=1 skips it.
+if [ "${LSOFTMAX_SKIP_FUZZ:-0}" != 1 ] && [ $# -eq 0 ]; then
+  ci/fuzz.sh
+fi

@@ -14,6 +14,9 @@ import picocli.CommandLine.Command;
         subcommands = {
             EvalCommand.class,
             GradCheckCommand.class,
+            TrainCommand.class,
+            TestCommand.class,
+            PlotCommand.class,
         })
 public final class Main {
 

@@ -30,6 +30,7 @@ public final class Npy {
     private static final Pattern DESCR_ANY = Pattern.compile("['\"]descr['\"]\\s*:\\s*([\\[(])");
     private static final Pattern FORTRAN = Pattern.compile("['\"]fortran_order['\"]\\s*:\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("['\"]shape['\"]\\s*:\\s*\\(([^)]*)\\)");
+    private static final Pattern SHAPE_TUPLE = Pattern.compile("-?\\d+L?(\\s*,\\s*-?\\d+L?)*\\s*,?");
 
     private Npy() {
     }
@@ -154,10 +155,13 @@ public final class Npy {
         if (body.isEmpty()) {
             return new int[0];
         }
+        // "3, 4" or "3," (a one-element tuple); split drops the empty piece after a trailing comma
+        if (!SHAPE_TUPLE.matcher(body).matches()) {
+            throw new InvalidInputException(source + ": malformed shape (" + body + ") in .npy header");
+        }
         String[] parts = body.split(",");
-        int rank = parts[parts.length - 1].isBlank() ? parts.length - 1 : parts.length;
-        int[] shape = new int[rank];
-        for (int axis = 0; axis < rank; axis++) {
+        int[] shape = new int[parts.length];
+        for (int axis = 0; axis < parts.length; axis++) {
             String part = parts[axis].trim();
             if (part.endsWith("L")) {
                 part = part.substring(0, part.length() - 1); // Python 2 long literal

@@ -6,11 +6,14 @@ package org.lsoftmax.layer;
  */
 public record PassOptions(int threads, String device) {
 
+    /** More workers than this only adds contention (and a typo like 10000 would start that many threads). */
+    public static final int MAX_THREADS = 256;
+
     public static final PassOptions DEFAULTS = new PassOptions(0, null);
 
     public PassOptions {
-        if (threads < 0) {
-            throw new InvalidInputException("threads must be >= 0 (0 = one per core), got " + threads);
+        if (threads < 0 || threads > MAX_THREADS) {
+            throw new InvalidInputException("threads must be in [0, " + MAX_THREADS + "] (0 = one per core), got " + threads);
         }
     }
 

@@ -101,6 +101,10 @@ class NpyTest {
         byte[] version9 = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 9, 0, 0, 0};
         assertEquals("v9.npy: unsupported .npy format version 9.0 (1.0, 2.0 and 3.0 are supported)",
                 assertThrows(InvalidInputException.class, () -> Npy.parse("v9.npy", version9)).getMessage());
+        byte[] commasOnly = "\u0093NUMPY\u0001\u0000\u003c\u0000{'descr': '<i4', 'fortran_order': False, 'shape': ( ,, ), }\n"
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1); // found by NpyFuzzTest
+        assertEquals("c.npy: malformed shape (,,) in .npy header",
+                assertThrows(InvalidInputException.class, () -> Npy.parse("c.npy", commasOnly)).getMessage());
         byte[] shortHeader = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 100, 0, '{'};
         assertTrue(assertThrows(InvalidInputException.class, () -> Npy.parse("h.npy", shortHeader)).getMessage()
                 .startsWith("h.npy: truncated .npy header"));

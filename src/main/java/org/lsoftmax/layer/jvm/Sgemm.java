@@ -75,6 +75,11 @@ public final class Sgemm implements AutoCloseable {
         return pool.size();
     }
 
+    /** The persistent workers, for callers in this package that parallelise their own row loops. */
+    WorkerPool workers() {
+        return pool;
+    }
+
     /** {@code C[m x n] (+)= A[m x k] * B[n x k]^T}. */
     public synchronized void multiplyABt(float[] a, float[] b, float[] c, int m, int n, int k, boolean accumulate) {
         run(Form.A_BT, a, b, c, m, n, k, accumulate);

@@ -2,6 +2,7 @@ package org.lsoftmax.layer.tornado;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.lsoftmax.layer.InvalidInputException;
 import org.lsoftmax.layer.LSoftmaxPass;
 import org.lsoftmax.layer.LayerShape;
 import org.lsoftmax.layer.PassFactory;
@@ -23,11 +24,8 @@ public final class TornadoSupport {
     /** The implementation class in src/main/tornado. */
     static final String IMPLEMENTATION = "org.lsoftmax.layer.tornado.TornadoBackendImpl";
 
-    /**
-     * The pass that runs when TornadoVM cannot. TEMPORARY: "reference" until the jvm pass lands on main;
-     * then "jvm".
-     */
-    public static final String FALLBACK_PASS = "reference";
+    /** The pass that runs when TornadoVM cannot. */
+    public static final String FALLBACK_PASS = "jvm";
 
     private static final AtomicBoolean WARNED = new AtomicBoolean();
 
@@ -74,6 +72,9 @@ public final class TornadoSupport {
      * pass (one warning per JVM says why).
      */
     public static LSoftmaxPass createPass(LayerShape shape, int margin, PassOptions options) {
+        if (options.device() != null) {
+            parseDevice(options.device()); // a malformed --device is bad input, runtime or not
+        }
         if (!isAvailable()) {
             if (WARNED.compareAndSet(false, true)) {
                 LOG.warn("tornado pass: {}; device {} not used, running the {} pass instead", Holder.PROBLEM,
@@ -82,6 +83,28 @@ public final class TornadoSupport {
             return createFallbackPass(shape, margin, options);
         }
         return Holder.PROVIDER.createPass(shape, margin, options);
+    }
+
+    /**
+     * {@code BACKEND:DEVICE} as two indices >= 0.
+     *
+     * @throws InvalidInputException when it is not of that form
+     */
+    public static int[] parseDevice(String device) {
+        String[] parts = device.trim().split(":");
+        if (parts.length == 2) {
+            try {
+                int backend = Integer.parseInt(parts[0].trim());
+                int index = Integer.parseInt(parts[1].trim());
+                if (backend >= 0 && index >= 0) {
+                    return new int[] {backend, index};
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+        }
+        throw new InvalidInputException("--device must be BACKEND:DEVICE with two indices >= 0 (e.g. 0:0, see `lsoftmax devices`), got '"
+                + device + "'");
     }
 
     /** The pass the tornado pass falls back to. */

@@ -2,7 +2,6 @@ package org.lsoftmax.layer.tornado;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.lsoftmax.layer.InvalidInputException;
 import org.lsoftmax.layer.LSoftmaxPass;
 import org.lsoftmax.layer.LayerShape;
 import org.lsoftmax.layer.PassOptions;
@@ -38,7 +37,7 @@ public final class TornadoBackendImpl implements TornadoProvider {
         TornadoOptions tornadoOptions = TornadoOptions.fromSystemProperties();
         String requested = options.device();
         TornadoRuntime runtime = TornadoRuntimeProvider.getTornadoRuntime();
-        int[] index = requested == null ? defaultDeviceIndex(runtime) : parseDevice(requested);
+        int[] index = requested == null ? defaultDeviceIndex(runtime) : TornadoSupport.parseDevice(requested);
         String id = index[0] + ":" + index[1];
         if (index[0] >= runtime.getNumBackends() || index[1] >= runtime.getBackend(index[0]).getNumDevices()) {
             return new TornadoPass(shape, margin, options, id, null,
@@ -79,24 +78,6 @@ public final class TornadoBackendImpl implements TornadoProvider {
             }
         }
         return devices;
-    }
-
-    /** {@code BACKEND:DEVICE} as two non-negative indices. */
-    static int[] parseDevice(String device) {
-        String[] parts = device.trim().split(":");
-        try {
-            if (parts.length == 2) {
-                int backend = Integer.parseInt(parts[0]);
-                int index = Integer.parseInt(parts[1]);
-                if (backend >= 0 && index >= 0) {
-                    return new int[] {backend, index};
-                }
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new InvalidInputException("--device must be BACKEND:DEVICE with two indices >= 0 (e.g. 0:0, see `lsoftmax devices`), got '"
-                + device + "'");
     }
 
     /** Indices of TornadoVM's default device (backend 0's default device unless it is found elsewhere). */

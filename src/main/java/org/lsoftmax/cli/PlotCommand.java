@@ -1,0 +1,81 @@
+package org.lsoftmax.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.jfree.chart.JFreeChart;
+import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.plot.Charts;
+import org.lsoftmax.plot.CurvesChart;
+import org.lsoftmax.plot.FeatureScatterChart;
+import org.lsoftmax.plot.RunFolder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code lsoftmax plot}: PNG pictures of one or more training runs. */
+@Command(name = "plot", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Draws PNGs from run folders written by train: RUN/curves.png (loss and accuracy per epoch) "
+                + "and, for 2-D features, RUN/features.png (the paper's Figure 2). With --out, also the comparison "
+                + "of all runs: OUT/curves.png and OUT/features-grid.png (one panel per run)."})
+public final class PlotCommand implements Callable<Integer> {
+
+    @Parameters(arity = "1..*", paramLabel = "RUN", description = "Run folders (train --out).")
+    List<Path> runs;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Where the comparison pictures go.")
+    Path out;
+
+    @Option(names = "--columns", defaultValue = "4", description = "Panels per row of the feature grid (default: ${DEFAULT-VALUE}).")
+    int columns;
+
+    @Option(names = "--points", defaultValue = "4000", description = "Most points per scatter panel (default: ${DEFAULT-VALUE}).")
+    int maxPoints;
+
+    @Option(names = "--panel-size", defaultValue = "520", description = "Width and height of one panel in pixels (default: ${DEFAULT-VALUE}).")
+    int panelSize;
+
+    @Override
+    public Integer call() {
+        Charts.ensureHeadless();
+        if (columns < 1 || maxPoints < 1 || panelSize < 100) {
+            throw new InvalidInputException("--columns and --points must be >= 1, --panel-size >= 100");
+        }
+        List<RunFolder> folders = new ArrayList<>();
+        for (Path run : runs) {
+            folders.add(RunFolder.read(run));
+        }
+        List<CurvesChart.Run> curves = new ArrayList<>();
+        List<JFreeChart> scatterPanels = new ArrayList<>();
+        for (RunFolder folder : folders) {
+            CurvesChart.Run run = new CurvesChart.Run(folder.marginLabel(), folder.metrics());
+            curves.add(run);
+            Path curvesFile = folder.directory().resolve("curves.png");
+            Charts.savePng(CurvesChart.create(folder.title(), List.of(run)), curvesFile, 800, 700);
+            System.out.println("wrote " + curvesFile);
+            if (folder.hasFeatures()) {
+                Path featuresFile = folder.directory().resolve("features.png");
+                Charts.savePng(scatter(folder), featuresFile, panelSize, panelSize);
+                scatterPanels.add(scatter(folder));
+                System.out.println("wrote " + featuresFile);
+            }
+        }
+        if (out != null) {
+            Path curvesFile = out.resolve("curves.png");
+            Charts.savePng(CurvesChart.create("loss and accuracy per epoch", curves), curvesFile, 900, 800);
+            System.out.println("wrote " + curvesFile);
+            if (!scatterPanels.isEmpty()) {
+                Path gridFile = out.resolve("features-grid.png");
+                Charts.saveGridPng(scatterPanels, columns, gridFile, panelSize, panelSize);
+                System.out.println("wrote " + gridFile);
+            }
+        }
+        return 0;
+    }
+
+    private JFreeChart scatter(RunFolder folder) {
+        return FeatureScatterChart.create(folder.title(), folder.featureLabels(), folder.features(),
+                folder.classWeights(), maxPoints);
+    }
+}

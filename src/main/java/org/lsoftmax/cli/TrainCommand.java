@@ -1,0 +1,137 @@
+package org.lsoftmax.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.lsoftmax.data.DatasetLoader;
+import org.lsoftmax.data.TrainTestData;
+import org.lsoftmax.layer.BetaSchedule;
+import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.layer.PassOptions;
+import org.lsoftmax.train.Checkpoint;
+import org.lsoftmax.train.EpochMetrics;
+import org.lsoftmax.train.TrainConfig;
+import org.lsoftmax.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code lsoftmax train}: trains the MLP + L-Softmax network, writing metrics.csv and checkpoints to --out. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Trains an MLP feature extractor with an L-Softmax head on Fashion-MNIST (or the built-in "
+                + "synthetic data), writing OUT/metrics.csv, OUT/last.ckpt (+ previous.ckpt) and, for 2-D features, "
+                + "OUT/features.csv."})
+public final class TrainCommand implements Callable<Integer> {
+
+    @Option(names = "--data", paramLabel = "DIR",
+            description = "Directory with the MNIST-style IDX files (default: /usr/share/datasets/fashion-mnist, "
+                    + "else built-in synthetic data).")
+    Path data;
+
+    @Option(names = "--synthetic", description = "Use the built-in synthetic data even when Fashion-MNIST is installed.")
+    boolean synthetic;
+
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/latest", description = "Output directory (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--epochs", defaultValue = "10", description = "Total epochs (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = {"-m", "--margin"}, defaultValue = "2", description = "Angular margin m, 1 = plain softmax (default: ${DEFAULT-VALUE}).")
+    int margin;
+
+    @Option(names = "--schedule", defaultValue = "geometric",
+            description = "Beta (lambda) annealing: geometric (mx-lsoftmax), power (Caffe) or constant (default: ${DEFAULT-VALUE}).")
+    String schedule;
+
+    @Option(names = "--beta-start", defaultValue = "1000", description = "geometric: start beta; power: base (default: ${DEFAULT-VALUE}).")
+    double betaStart;
+
+    @Option(names = "--beta-scale", defaultValue = "0.99", description = "geometric: factor per iteration (default: ${DEFAULT-VALUE}).")
+    double betaScale;
+
+    @Option(names = "--beta-gamma", defaultValue = "0.002", description = "power: gamma (default: ${DEFAULT-VALUE}).")
+    double betaGamma;
+
+    @Option(names = "--beta-power", defaultValue = "4", description = "power: exponent (default: ${DEFAULT-VALUE}).")
+    double betaPower;
+
+    @Option(names = "--beta-min", defaultValue = "5", description = "Floor of beta for geometric and power (default: ${DEFAULT-VALUE}).")
+    double betaMin;
+
+    @Option(names = "--beta", defaultValue = "0", description = "constant: the beta (default: ${DEFAULT-VALUE}).")
+    double betaConstant;
+
+    @Option(names = "--pass", defaultValue = "reference", description = "L-Softmax pass: ${COMPLETION-CANDIDATES}... (default: ${DEFAULT-VALUE}).")
+    String pass;
+
+    @Option(names = "--device", paramLabel = "BACKEND:DEVICE", description = "TornadoVM device of the tornado pass.")
+    String device;
+
+    @Option(names = "--threads", defaultValue = "0", description = "Worker threads, 0 = one per core (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--hidden", defaultValue = "256,128", description = "Hidden layer widths (default: ${DEFAULT-VALUE}).")
+    String hidden;
+
+    @Option(names = "--feature-dim", defaultValue = "64", description = "Feature dimension D before the head; 2 for pictures (default: ${DEFAULT-VALUE}).")
+    int featureDimension;
+
+    @Option(names = "--batch", defaultValue = "256", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--lr", defaultValue = "0.05", description = "Base learning rate (default: ${DEFAULT-VALUE}).")
+    double learningRate;
+
+    @Option(names = "--lr-steps", defaultValue = "", paramLabel = "E1,E2",
+            description = "1-based epochs at whose start the learning rate is divided by 10 (default: none).")
+    String learningRateSteps;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of weights and shuffles (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--resume", arity = "0..1", fallbackValue = "", paramLabel = "CHECKPOINT",
+            description = "Continue from CHECKPOINT (default: OUT/last.ckpt); network, schedule and seed come from the checkpoint.")
+    String resume;
+
+    @Option(names = "--quiet", description = "No progress bar.")
+    boolean quiet;
+
+    @Override
+    public Integer call() {
+        PassOptions passOptions = new PassOptions(threads, device);
+        TrainTestData rawData = DataOptions.load(data, synthetic);
+        Trainer trainer;
+        if (resume != null) {
+            Path checkpointFile = resume.isEmpty() ? out.resolve(Checkpoint.LAST_FILE) : Path.of(resume);
+            if (resume.isEmpty() && !Files.isRegularFile(checkpointFile)) {
+                throw new InvalidInputException(checkpointFile + ": no checkpoint to resume from (train without --resume first)");
+            }
+            Checkpoint checkpoint = Checkpoint.read(checkpointFile);
+            trainer = Trainer.resume(checkpoint, checkpointFile, epochs, pass, rawData, passOptions, out);
+        } else {
+            TrainConfig config = new TrainConfig(margin, TrainConfig.parseList(hidden), featureDimension, batch,
+                    learningRate, TrainConfig.parseList(learningRateSteps), TrainConfig.DEFAULT_MOMENTUM,
+                    TrainConfig.DEFAULT_WEIGHT_DECAY, epochs, seed, betaSchedule(), pass);
+            trainer = Trainer.start(config, rawData, passOptions, out);
+        }
+        try (trainer) {
+            List<EpochMetrics> history = trainer.showProgress(!quiet).run();
+            if (!history.isEmpty()) {
+                EpochMetrics last = history.get(history.size() - 1);
+                System.out.printf(java.util.Locale.ROOT, "test accuracy %.2f%% after %d epochs; results in %s%n",
+                        100 * last.testAccuracy(), last.epoch(), out);
+            }
+        }
+        return 0;
+    }
+
+    private BetaSchedule betaSchedule() {
+        return switch (schedule) {
+            case "geometric" -> new BetaSchedule.Geometric(betaStart, betaScale, betaMin);
+            case "power" -> new BetaSchedule.Power(betaStart, betaGamma, betaPower, betaMin);
+            case "constant" -> new BetaSchedule.Constant(betaConstant);
+            default -> throw new InvalidInputException("--schedule must be geometric, power or constant, got '" + schedule + "'");
+        };
+    }
+}

@@ -1,0 +1,299 @@
+package org.lsoftmax.layer.jvm;
+
+import java.util.Arrays;
+import org.lsoftmax.layer.LSoftmaxPass;
+import org.lsoftmax.layer.LayerChecks;
+import org.lsoftmax.layer.LayerShape;
+import org.lsoftmax.math.LSoftmaxMath;
+
+/**
+ * The fast JVM pass, structured like mx-lsoftmax: the three N*D*C products run through {@link Sgemm},
+ * and the margin touches only the target column, O(N*D) extra work.
+ *
+ * <p>Forward: plain logits {@code F = X W^T}; per sample the target entry becomes
+ * {@code f_iy = (beta w_y.x_i + |w_y||x_i| psi(theta_i)) / (1 + beta)} (the dot and the norms
+ * recomputed in double; zero norm: plain logit, as in the reference, ERRATA item 6); then one sweep
+ * per row: max, log-sum-exp, loss, and {@code G = (softmax - onehot) / N} kept for backward.
+ *
+ * <p>Backward: {@code dX = G W}, {@code dW = G^T X}, plus the target-column correction with
+ * {@code s = G_iy / (1 + beta)} (ERRATA item 1):
+ * {@code dX_i += s (cross w_y + radial |w_y|/|x_i| x_i)}, {@code dW_y += s (cross x_i + radial |x_i|/|w_y| w_y)}.
+ * The dW correction is grouped by class, each class owned by one thread and its samples added in
+ * index order, so it is race-free and deterministic.
+ *
+ * <p>Results are bit-identical for any thread count; per-sample scalar math is in double; nothing is
+ * allocated per call. Not thread-safe: one forward/backward at a time.
+ */
+public final class JvmPass implements LSoftmaxPass {
+
+    /** Below this many row elements a row loop runs on the caller: the fork-join would cost more. */
+    private static final long SERIAL_ROW_ELEMENTS = 1L << 14;
+
+    private final LayerShape shape;
+    private final int margin;
+    private final Sgemm sgemm;
+    private final WorkerPool workers;
+
+    // Per-sample values of the most recent forward, in double (indexed by sample i).
+    private final double[] xNorm;
+    private final double[] wTargetNorm;
+    private final double[] crossCoefficient;
+    private final double[] radialCoefficient;
+    private final boolean[] hasAngle;
+    private final double[] rowLoss;
+    /** {@code G = dLoss/dF}, N x C, written by forward. */
+    private final float[] gradientLogits;
+    /** G_iy in double (the target entry is a difference close to cancellation). */
+    private final double[] targetGradient;
+    /** Samples grouped by class (counting sort, index order inside a class): class j owns samplesByClass[classStart[j] .. classStart[j+1]). */
+    private final int[] classStart;
+    private final int[] samplesByClass;
+
+    private final WorkerPool.Task targetTask = this::targetColumnShare;
+    private final WorkerPool.Task softmaxTask = this::softmaxShare;
+    private final WorkerPool.Task dxCorrectionTask = this::dxCorrectionShare;
+    private final WorkerPool.Task dwCorrectionTask = this::dwCorrectionShare;
+
+    // Operands of the forward/backward in progress (backward reads x, w, labels, beta of the last forward).
+    private float[] x;
+    private float[] w;
+    private int[] labels;
+    private double beta;
+    private float[] logits;
+    private float[] dx;
+    private float[] dw;
+
+    public JvmPass(LayerShape shape, int margin, int threads) {
+        this.shape = shape;
+        this.margin = LayerChecks.checkMargin(margin);
+        this.sgemm = new Sgemm(threads);
+        this.workers = sgemm.workers();
+        int n = shape.batch();
+        this.xNorm = new double[n];
+        this.wTargetNorm = new double[n];
+        this.crossCoefficient = new double[n];
+        this.radialCoefficient = new double[n];
+        this.hasAngle = new boolean[n];
+        this.rowLoss = new double[n];
+        this.targetGradient = new double[n];
+        this.gradientLogits = new float[shape.logitsSize()];
+        this.classStart = new int[shape.classes() + 1];
+        this.samplesByClass = new int[n];
+    }
+
+    @Override
+    public String name() {
+        return "jvm";
+    }
+
+    @Override
+    public String deviceDescription() {
+        return "jvm (" + sgemm.threads() + (sgemm.threads() == 1 ? " thread)" : " threads)");
+    }
+
+    @Override
+    public LayerShape shape() {
+        return shape;
+    }
+
+    @Override
+    public int margin() {
+        return margin;
+    }
+
+    @Override
+    public double forward(float[] x, float[] w, int[] labels, double beta, float[] logits) {
+        LayerChecks.checkForwardInputs(shape, x, w, labels, beta);
+        LayerChecks.checkOutput("logits", logits, shape.batch(), shape.classes());
+        this.x = x;
+        this.w = w;
+        this.labels = labels;
+        this.beta = beta;
+        this.logits = logits;
+        int n = shape.batch();
+        // F = X W^T
+        sgemm.multiplyABt(x, w, logits, n, shape.classes(), shape.features(), false);
+        runRows(targetTask, (long) n * shape.features());
+        runRows(softmaxTask, (long) n * shape.classes());
+        this.logits = null;
+        double lossSum = 0.0;
+        for (int i = 0; i < n; i++) {
+            lossSum += rowLoss[i];
+        }
+        return lossSum / n;
+    }
+
+    @Override
+    public void backward(float[] dx, float[] dw) {
+        if (x == null) {
+            throw new IllegalStateException("backward called before forward");
+        }
+        LayerChecks.checkOutput("dX", dx, shape.batch(), shape.features());
+        LayerChecks.checkOutput("dW", dw, shape.classes(), shape.features());
+        int n = shape.batch();
+        int d = shape.features();
+        int c = shape.classes();
+        // dX = G W, dW = G^T X
+        sgemm.multiplyAB(gradientLogits, w, dx, n, d, c, false);
+        sgemm.multiplyAtB(gradientLogits, x, dw, c, d, n, false);
+        this.dx = dx;
+        this.dw = dw;
+        groupSamplesByClass();
+        runRows(dxCorrectionTask, (long) n * d);
+        runRows(dwCorrectionTask, (long) n * d);
+        this.dx = null;
+        this.dw = null;
+    }
+
+    @Override
+    public void plainLogits(float[] x, float[] w, float[] logits) {
+        LayerChecks.checkLength("X", x == null ? -1 : x.length, shape.batch(), shape.features());
+        LayerChecks.checkLength("W", w == null ? -1 : w.length, shape.classes(), shape.features());
+        LayerChecks.checkOutput("logits", logits, shape.batch(), shape.classes());
+        sgemm.multiplyABt(x, w, logits, shape.batch(), shape.classes(), shape.features(), false);
+    }
+
+    @Override
+    public void close() {
+        sgemm.close();
+        x = null;
+        w = null;
+        labels = null;
+    }
+
+    private void runRows(WorkerPool.Task task, long elements) {
+        if (elements < SERIAL_ROW_ELEMENTS || workers.size() == 1) {
+            task.run(0, 1);
+        } else {
+            workers.run(task);
+        }
+    }
+
+    private int shareStart(int items, int worker, int workers) {
+        return (int) ((long) items * worker / workers);
+    }
+
+    /**
+     * Target column of this worker's rows: cos(theta) = w_y.x / (|w_y||x|) clamped,
+     * k = floor(m theta / pi), f_iy = (beta w_y.x + |w_y||x| psi) / (1 + beta); also the
+     * coefficients backward needs (cross = psi' - 1, radial = psi - c psi').
+     */
+    private void targetColumnShare(int worker, int workerCount) {
+        int n = shape.batch();
+        int d = shape.features();
+        int c = shape.classes();
+        int from = shareStart(n, worker, workerCount);
+        int to = shareStart(n, worker + 1, workerCount);
+        for (int i = from; i < to; i++) {
+            int y = labels[i];
+            double xNormValue = Math.sqrt(RowOps.dot(x, i * d, x, i * d, d));
+            double wNormValue = Math.sqrt(RowOps.dot(w, y * d, w, y * d, d));
+            xNorm[i] = xNormValue;
+            wTargetNorm[i] = wNormValue;
+            double normProduct = xNormValue * wNormValue;
+            hasAngle[i] = normProduct > 0.0;
+            if (!hasAngle[i]) {
+                continue; // plain logit and plain gradient (ERRATA item 6)
+            }
+            double dot = RowOps.dot(x, i * d, w, y * d, d);
+            double cosTheta = LSoftmaxMath.clampCos(dot / normProduct);
+            int k = LSoftmaxMath.marginK(cosTheta, margin);
+            double psi = LSoftmaxMath.psi(cosTheta, margin, k);
+            logits[i * c + y] = (float) LSoftmaxMath.targetLogit(dot, normProduct, psi, beta);
+            crossCoefficient[i] = LSoftmaxMath.crossCoefficient(cosTheta, margin, k);
+            radialCoefficient[i] = LSoftmaxMath.radialCoefficient(cosTheta, margin, k);
+        }
+    }
+
+    /**
+     * One sweep per row: max_j f_ij, s = sum_j exp(f_ij - max), lse = max + log s,
+     * loss_i = lse - f_iy, G_ij = exp(f_ij - max) / (s N) - [j = y_i] / N.
+     */
+    private void softmaxShare(int worker, int workerCount) {
+        int n = shape.batch();
+        int c = shape.classes();
+        int from = shareStart(n, worker, workerCount);
+        int to = shareStart(n, worker + 1, workerCount);
+        float[] f = logits;
+        float[] g = gradientLogits;
+        for (int i = from; i < to; i++) {
+            int row = i * c;
+            int y = labels[i];
+            float max = RowOps.max(f, row, c);
+            double sumExp = RowOps.expShiftedAndSum(f, row, max, g, row, c);
+            double logSumExp = max + Math.log(sumExp);
+            rowLoss[i] = logSumExp - f[row + y];
+            RowOps.scale(g, row, c, (float) (1.0 / (sumExp * n)));
+            double targetProbability = Math.exp(f[row + y] - logSumExp);
+            targetGradient[i] = (targetProbability - 1.0) / n;
+            g[row + y] = (float) targetGradient[i];
+        }
+    }
+
+    /** dX_i += s (cross w_y + radial |w_y|/|x_i| x_i), s = G_iy / (1 + beta), for this worker's rows. */
+    private void dxCorrectionShare(int worker, int workerCount) {
+        int n = shape.batch();
+        int d = shape.features();
+        int from = shareStart(n, worker, workerCount);
+        int to = shareStart(n, worker + 1, workerCount);
+        for (int i = from; i < to; i++) {
+            if (!hasAngle[i]) {
+                continue;
+            }
+            int y = labels[i];
+            double s = targetGradient[i] / (1.0 + beta);
+            double alpha = s * crossCoefficient[i];
+            double gamma = s * radialCoefficient[i] * wTargetNorm[i] / xNorm[i];
+            RowOps.addTwoScaled(dx, i * d, alpha, w, y * d, gamma, x, i * d, d);
+        }
+    }
+
+    /**
+     * dW_y += s (cross x_i + radial |x_i|/|w_y| w_y) over the samples of class y in index order; this
+     * worker owns the classes whose first sample (in class order) falls in its share of the N samples.
+     */
+    private void dwCorrectionShare(int worker, int workerCount) {
+        int n = shape.batch();
+        int d = shape.features();
+        int c = shape.classes();
+        int from = shareStart(n, worker, workerCount);
+        int to = shareStart(n, worker + 1, workerCount);
+        for (int y = 0; y < c; y++) {
+            int first = classStart[y];
+            int end = classStart[y + 1];
+            if (first == end || first < from || first >= to) {
+                continue;
+            }
+            for (int position = first; position < end; position++) {
+                int i = samplesByClass[position];
+                if (!hasAngle[i]) {
+                    continue;
+                }
+                double s = targetGradient[i] / (1.0 + beta);
+                double alpha = s * crossCoefficient[i];
+                double gamma = s * radialCoefficient[i] * xNorm[i] / wTargetNorm[i];
+                RowOps.addTwoScaled(dw, y * d, alpha, x, i * d, gamma, w, y * d, d);
+            }
+        }
+    }
+
+    /** Counting sort of the samples by label, stable (index order within a class). */
+    private void groupSamplesByClass() {
+        int c = shape.classes();
+        Arrays.fill(classStart, 0);
+        for (int label : labels) {
+            classStart[label + 1]++;
+        }
+        for (int j = 0; j < c; j++) {
+            classStart[j + 1] += classStart[j];
+        }
+        // fill using classStart as the running cursor, then shift it back
+        for (int i = 0; i < labels.length; i++) {
+            samplesByClass[classStart[labels[i]]++] = i;
+        }
+        for (int j = c; j > 0; j--) {
+            classStart[j] = classStart[j - 1];
+        }
+        classStart[0] = 0;
+    }
+}

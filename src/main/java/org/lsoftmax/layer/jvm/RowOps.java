@@ -1,0 +1,123 @@
+package org.lsoftmax.layer.jvm;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vectorised O(length) operations on one row of a row-major float matrix, for the per-sample parts of
+ * the jvm pass. Tails use masks, so every element goes through the same lane operation wherever it
+ * sits; each result depends only on the row, never on the thread that computes it.
+ */
+final class RowOps {
+
+    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = FLOATS.length();
+    private static final VectorSpecies<Double> DOUBLES = DoubleVector.SPECIES_PREFERRED;
+    /** Floats that widen into one double vector (half the preferred width). */
+    private static final VectorSpecies<Float> HALF_FLOATS =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(DOUBLES.vectorBitSize() / 2));
+    private static final int DOUBLE_LANES = DOUBLES.length();
+
+    private RowOps() {
+    }
+
+    /** {@code sum_p a[p] b[p]} with exact float products accumulated in double lanes. */
+    static double dot(float[] a, int aOffset, float[] b, int bOffset, int length) {
+        DoubleVector sum = DoubleVector.zero(DOUBLES);
+        int p = 0;
+        int bound = HALF_FLOATS.loopBound(length);
+        for (; p < bound; p += DOUBLE_LANES) {
+            sum = widen(a, aOffset + p).fma(widen(b, bOffset + p), sum);
+        }
+        double total = sumLanesInOrder(sum);
+        for (; p < length; p++) {
+            total += (double) a[aOffset + p] * b[bOffset + p];
+        }
+        return total;
+    }
+
+    /** {@code max_j row[j]}. */
+    static float max(float[] row, int offset, int length) {
+        FloatVector max = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < length; j += LANES) {
+            VectorMask<Float> inRange = FLOATS.indexInRange(j, length);
+            FloatVector values = FloatVector.fromArray(FLOATS, row, offset + j, inRange);
+            max = max.lanewise(VectorOperators.MAX, values, inRange);
+        }
+        return max.reduceLanes(VectorOperators.MAX);
+    }
+
+    /**
+     * {@code out[j] = exp(row[j] - shift)} for every j, returning {@code sum_j out[j]} accumulated in
+     * double lanes (a loss near 0 is log of a sum near 1: float accumulation would swamp it).
+     */
+    static double expShiftedAndSum(float[] row, int rowOffset, float shift, float[] out, int outOffset, int length) {
+        DoubleVector low = DoubleVector.zero(DOUBLES);
+        DoubleVector high = DoubleVector.zero(DOUBLES);
+        FloatVector zero = FloatVector.zero(FLOATS);
+        int bound = FLOATS.loopBound(length);
+        int j = 0;
+        for (; j < bound; j += LANES) {
+            FloatVector exp = VectorExp.exp(FloatVector.fromArray(FLOATS, row, rowOffset + j).sub(shift));
+            exp.intoArray(out, outOffset + j);
+            low = low.add(exp.convertShape(VectorOperators.F2D, DOUBLES, 0));
+            high = high.add(exp.convertShape(VectorOperators.F2D, DOUBLES, 1));
+        }
+        if (j < length) {
+            VectorMask<Float> inRange = FLOATS.indexInRange(j, length);
+            FloatVector exp = zero.blend(
+                    VectorExp.exp(FloatVector.fromArray(FLOATS, row, rowOffset + j, inRange).sub(shift)), inRange);
+            exp.intoArray(out, outOffset + j, inRange);
+            low = low.add(exp.convertShape(VectorOperators.F2D, DOUBLES, 0));
+            high = high.add(exp.convertShape(VectorOperators.F2D, DOUBLES, 1));
+        }
+        return sumLanesInOrder(low.add(high));
+    }
+
+    /**
+     * Lane sum in a fixed order: {@code reduceLanes(ADD)} may associate differently when compiled
+     * than when interpreted, which would break bit-for-bit reproducibility.
+     */
+    private static double sumLanesInOrder(DoubleVector vector) {
+        double total = 0.0;
+        for (int lane = 0; lane < DOUBLE_LANES; lane++) {
+            total += vector.lane(lane);
+        }
+        return total;
+    }
+
+    /** {@code row[j] *= factor}. */
+    static void scale(float[] row, int offset, int length, float factor) {
+        for (int j = 0; j < length; j += LANES) {
+            VectorMask<Float> inRange = FLOATS.indexInRange(j, length);
+            FloatVector.fromArray(FLOATS, row, offset + j, inRange).mul(factor).intoArray(row, offset + j, inRange);
+        }
+    }
+
+    /**
+     * {@code target[j] += alpha u[j] + gamma v[j]}, evaluated in double and rounded once: in the margin
+     * correction the two terms nearly cancel when x is parallel to w (cross = -radial = m^2 - 1 at
+     * theta = 0), and float arithmetic would leave their rounding errors in the small result.
+     */
+    static void addTwoScaled(float[] target, int targetOffset, double alpha, float[] u, int uOffset,
+                             double gamma, float[] v, int vOffset, int length) {
+        int bound = HALF_FLOATS.loopBound(length);
+        int j = 0;
+        for (; j < bound; j += DOUBLE_LANES) {
+            DoubleVector sum = widen(target, targetOffset + j)
+                    .add(widen(u, uOffset + j).mul(alpha).add(widen(v, vOffset + j).mul(gamma)));
+            ((FloatVector) sum.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(target, targetOffset + j);
+        }
+        for (; j < length; j++) {
+            target[targetOffset + j] = (float) (target[targetOffset + j] + (alpha * u[uOffset + j] + gamma * v[vOffset + j]));
+        }
+    }
+
+    private static DoubleVector widen(float[] values, int offset) {
+        return (DoubleVector) FloatVector.fromArray(HALF_FLOATS, values, offset).convertShape(VectorOperators.F2D, DOUBLES, 0);
+    }
+}

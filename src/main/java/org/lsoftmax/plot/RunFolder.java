@@ -1,0 +1,82 @@
+package org.lsoftmax.plot;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.train.Checkpoint;
+import org.lsoftmax.train.EpochMetrics;
+import org.lsoftmax.train.MetricsCsv;
+import org.lsoftmax.train.Trainer;
+
+/** What {@code plot} reads from a training run's output folder: metrics.csv, last.ckpt and features.csv. */
+public record RunFolder(Path directory, List<EpochMetrics> metrics, Checkpoint checkpoint, int[] featureLabels,
+        float[] features) {
+
+    public static RunFolder read(Path directory) {
+        if (!Files.isDirectory(directory)) {
+            throw new InvalidInputException(directory + ": not a run folder (no such directory)");
+        }
+        Path metricsFile = directory.resolve(MetricsCsv.FILE_NAME);
+        Path checkpointFile = directory.resolve(Checkpoint.LAST_FILE);
+        if (!Files.isRegularFile(metricsFile) || !Files.isRegularFile(checkpointFile)) {
+            throw new InvalidInputException(directory + ": not a run folder (needs " + MetricsCsv.FILE_NAME + " and "
+                    + Checkpoint.LAST_FILE + ", written by train --out)");
+        }
+        List<EpochMetrics> metrics = MetricsCsv.read(metricsFile);
+        Checkpoint checkpoint = Checkpoint.read(checkpointFile);
+        Path featuresFile = directory.resolve(Trainer.FEATURES_FILE);
+        int[] labels = null;
+        float[] features = null;
+        if (Files.isRegularFile(featuresFile)) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(featuresFile, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new InvalidInputException(featuresFile + ": cannot be read (" + e.getMessage() + ")", e);
+            }
+            int count = lines.size() - 1;
+            labels = new int[count];
+            features = new float[2 * count];
+            for (int i = 0; i < count; i++) {
+                String[] fields = lines.get(i + 1).split(",");
+                try {
+                    labels[i] = Integer.parseInt(fields[0]);
+                    features[2 * i] = Float.parseFloat(fields[1]);
+                    features[2 * i + 1] = Float.parseFloat(fields[2]);
+                } catch (RuntimeException e) {
+                    throw new InvalidInputException(featuresFile + ": line " + (i + 2) + " is not label,x,y", e);
+                }
+            }
+        }
+        return new RunFolder(directory, metrics, checkpoint, labels, features);
+    }
+
+    public int margin() {
+        return checkpoint.config().margin();
+    }
+
+    /** "m=1 (softmax)" or "m=3". */
+    public String marginLabel() {
+        return margin() == 1 ? "m=1 (softmax)" : "m=" + margin();
+    }
+
+    /** Panel title: margin, feature dimension and final test accuracy. */
+    public String title() {
+        String accuracy = metrics.isEmpty() ? ""
+                : String.format(Locale.ROOT, ", test acc %.2f%%", 100 * metrics.get(metrics.size() - 1).testAccuracy());
+        return marginLabel() + ", D=" + checkpoint.config().featureDimension() + accuracy;
+    }
+
+    public boolean hasFeatures() {
+        return features != null;
+    }
+
+    /** Class weights W (C x D) of the last checkpoint. */
+    public float[] classWeights() {
+        return checkpoint.tensors().get(checkpoint.tensors().size() - 1).values();
+    }
+}

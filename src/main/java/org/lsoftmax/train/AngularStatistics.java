@@ -1,0 +1,68 @@
+package org.lsoftmax.train;
+
+/**
+ * Angles between features and class weight vectors, the quantity the L-Softmax margin acts on: for
+ * each sample, the angle theta_y between its feature x and its own class weight w_y, and the smallest
+ * angle to any other class weight. A margin m asks for {@code m * theta_y < theta_j} (paper, eq. 5),
+ * so a larger m should shrink the first and widen the gap to the second.
+ */
+public final class AngularStatistics {
+
+    private double ownAngleSum;
+    private double nearestOtherAngleSum;
+    private long count;
+
+    /** Adds one sample (x of length D at offset; W is C x D) whose label is {@code label}. */
+    public void add(float[] features, int offset, float[] classWeights, int dimension, int classes, int label) {
+        double featureNorm = norm(features, offset, dimension);
+        if (featureNorm == 0.0) {
+            return; // no direction, no angle (ERRATA item 6); such samples are skipped
+        }
+        double own = Double.NaN;
+        double nearestOther = Double.POSITIVE_INFINITY;
+        for (int j = 0; j < classes; j++) {
+            double weightNorm = norm(classWeights, j * dimension, dimension);
+            if (weightNorm == 0.0) {
+                continue;
+            }
+            double dot = 0.0;
+            for (int col = 0; col < dimension; col++) {
+                dot += (double) features[offset + col] * classWeights[j * dimension + col];
+            }
+            double angle = Math.toDegrees(Math.acos(Math.max(-1.0, Math.min(1.0, dot / (featureNorm * weightNorm)))));
+            if (j == label) {
+                own = angle;
+            } else {
+                nearestOther = Math.min(nearestOther, angle);
+            }
+        }
+        if (Double.isNaN(own) || Double.isInfinite(nearestOther)) {
+            return;
+        }
+        ownAngleSum += own;
+        nearestOtherAngleSum += nearestOther;
+        count++;
+    }
+
+    /** Mean angle in degrees between a feature and its own class weight. */
+    public double meanOwnAngle() {
+        return count == 0 ? Double.NaN : ownAngleSum / count;
+    }
+
+    /** Mean over samples of the smallest angle in degrees between a feature and another class's weight. */
+    public double meanNearestOtherAngle() {
+        return count == 0 ? Double.NaN : nearestOtherAngleSum / count;
+    }
+
+    public long count() {
+        return count;
+    }
+
+    private static double norm(float[] values, int offset, int length) {
+        double sum = 0.0;
+        for (int col = 0; col < length; col++) {
+            sum += (double) values[offset + col] * values[offset + col];
+        }
+        return Math.sqrt(sum);
+    }
+}
