@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             TestCommand.class,
             PlotCommand.class,
+            DevicesCommand.class,
         })
 public final class Main {
 

@@ -1,0 +1,283 @@
+package org.lsoftmax.layer.tornado;
+
+import java.util.Arrays;
+import org.lsoftmax.layer.LayerShape;
+import org.lsoftmax.layer.tornado.GridSizes.MatmulVariant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.TornadoExecutionResult;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.enums.ProfilerMode;
+import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
+import uk.ac.manchester.tornado.api.types.arrays.DoubleArray;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+import uk.ac.manchester.tornado.api.types.collections.VectorFloat16;
+
+/**
+ * The L-Softmax layer on one TornadoVM device: the device buffers, three task graphs in ONE
+ * execution plan, and the host copies. Graphs:
+ * <ol>
+ *   <li>{@value #FORWARD}: X, labels, beta and W (with its packed panels) to the device every
+ *       execution; class norms, X W^T, the margin on the target logits, softmax cross-entropy; logits
+ *       and per-row losses to the host; X, W, G = dJ/df and the per-row backward terms stay on the
+ *       device ({@code persistOnDevice}).</li>
+ *   <li>{@value #BACKWARD}: consumes them ({@code consumeFromDevice}); dX = G W and dW = G^T X plus
+ *       their target corrections; dX, dW to the host.</li>
+ *   <li>{@value #PLAIN}: X W^T only (prediction).</li>
+ * </ol>
+ * W goes to the device with every forward rather than FIRST_EXECUTION: the training loop changes it
+ * every step, and it is O(C*D) next to the O(N*D*C) products. TornadoVM 5.2 hands persisted buffers
+ * only from the graph executed last to the next one, so backward re-runs the forward graph when
+ * another graph ran in between. Not thread-safe; one layer per pass.
+ */
+final class TornadoLayer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TornadoLayer.class);
+
+    static final String FORWARD = "lsoftmaxForward";
+    static final String BACKWARD = "lsoftmaxBackward";
+    static final String PLAIN = "lsoftmaxPlainLogits";
+    private static final int FORWARD_GRAPH = 0;
+    private static final int BACKWARD_GRAPH = 1;
+    private static final int PLAIN_GRAPH = 2;
+
+    private final LayerShape shape;
+    private final GridSizes grid;
+    private final TornadoExecutionPlan plan;
+    private final boolean profiler;
+
+    // weights, sent with every forward
+    private final FloatArray w;
+    private final FloatArray wNorms;
+    private final VectorFloat16 wPanelsByClass;   // B of X W^T: B(d, j) = W[j][d]
+    private final VectorFloat16 wPanelsByFeature; // B of G W:   B(j, d) = W[j][d]
+
+    // per forward
+    private final FloatArray x;
+    private final IntArray labels;
+    private final DoubleArray beta;
+    private final IntArray marginHolder;
+    private final FloatArray logits;
+    private final DoubleArray rowLoss;
+    private final FloatArray gradLogits;
+    private final FloatArray rowTerms;
+
+    // per backward
+    private final VectorFloat16 xPanels;          // B of G^T X: B(i, d) = X[i][d]
+    private final IntArray classStart;
+    private final IntArray samplesByClass;
+    private final FloatArray gradX;
+    private final FloatArray gradW;
+
+    // plain logits
+    private final FloatArray plainX;
+    private final FloatArray plainW;
+    private final VectorFloat16 plainWPanels;
+    private final FloatArray plainLogits;
+
+    private final float[] packScratch;
+    private float[] forwardX;
+    private float[] forwardW;
+    private int lastGraph = -1;
+    private long lastKernelNanos;
+    private long compileNanos;
+
+    TornadoLayer(LayerShape shape, TornadoDevice device, MatmulVariant variant, TornadoOptions options) {
+        this.shape = shape;
+        this.grid = new GridSizes(shape, variant, options.localSize());
+        this.profiler = options.profiler();
+        int n = shape.batch();
+        int d = shape.features();
+        int c = shape.classes();
+        boolean panels = variant == MatmulVariant.PANELS;
+        int lanes = MatrixKernels.LANES;
+
+        w = new FloatArray(c * d);
+        wNorms = new FloatArray(c);
+        wPanelsByClass = new VectorFloat16(panels ? grid.paddedClasses / lanes * d : 1);
+        wPanelsByFeature = new VectorFloat16(panels ? grid.paddedFeatures / lanes * c : 1);
+        x = new FloatArray(n * d);
+        labels = new IntArray(n);
+        beta = new DoubleArray(1);
+        marginHolder = new IntArray(1);
+        logits = new FloatArray(grid.paddedBatch * grid.paddedClasses);
+        rowLoss = new DoubleArray(n);
+        gradLogits = new FloatArray(n * grid.paddedClasses);
+        rowTerms = new FloatArray(n * LSoftmaxKernels.TERMS_PER_ROW);
+        xPanels = new VectorFloat16(panels ? grid.paddedFeatures / lanes * n : 1);
+        classStart = new IntArray(c + 1);
+        samplesByClass = new IntArray(n);
+        gradX = new FloatArray(grid.paddedBatch * grid.paddedFeatures);
+        gradW = new FloatArray(grid.paddedClasses * grid.paddedFeatures);
+        plainX = new FloatArray(n * d);
+        plainW = new FloatArray(panels ? 1 : c * d);
+        plainWPanels = new VectorFloat16(panels ? wPanelsByClass.getLength() : 1);
+        plainLogits = new FloatArray(grid.paddedBatch * grid.paddedClasses);
+        packScratch = panels ? new float[lanes * Math.max(wPanelsByClass.getLength(),
+                Math.max(wPanelsByFeature.getLength(), xPanels.getLength()))] : null;
+
+        int cStride = grid.paddedClasses;
+        int dStride = grid.paddedFeatures;
+        // The B operands the products read: packed panels (CPU) or the plain matrices (tiled, GPU).
+        Object logitsB = panels ? wPanelsByClass : w;
+        Object gradXB = panels ? wPanelsByFeature : w;
+        Object gradWB = panels ? xPanels : x;
+
+        // Forward: W travels every execution (the training loop changes it every step; it is O(C*D),
+        // small next to the O(N*D*C) products), together with its packed panels.
+        TaskGraph forward = new TaskGraph(FORWARD)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {x, labels, beta, marginHolder, w, wPanelsByClass}
+                        : new Object[] {x, labels, beta, marginHolder, w})
+                .task("classNorms", LSoftmaxKernels::classNorms, w, wNorms, c, d, grid.rowsExtent(c));
+        addMatmul(forward, "logits", x, logitsB, logits, n, c, d, d, 1, 1, d, cStride);
+        forward.task("targetMargin", LSoftmaxKernels::targetMargin, x, labels, wNorms, beta, marginHolder, logits, rowTerms, n, d, cStride, grid.rowsExtent(n))
+                .task("softmaxCrossEntropy", LSoftmaxKernels::softmaxCrossEntropy, logits, labels, beta, gradLogits, rowLoss, rowTerms, n, c, cStride, grid.rowsExtent(n))
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, logits, rowLoss)
+                .persistOnDevice(x, w, labels, gradLogits, rowTerms);
+
+        // Backward: X, W, labels, G and the per-row terms stay on the device from the forward graph,
+        // which always runs right before it (TornadoVM 5.2 hands buffers over from the graph executed last).
+        TaskGraph backward = new TaskGraph(BACKWARD)
+                .consumeFromDevice(FORWARD, x, w, labels, gradLogits, rowTerms)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {wPanelsByFeature, xPanels, classStart, samplesByClass} : new Object[] {classStart, samplesByClass});
+        // dX = G W: A = G (N x C, row stride cStride), B(j, d) = W[j][d]
+        addMatmul(backward, "gradXMatmul", gradLogits, gradXB, gradX, n, d, c, cStride, 1, d, 1, dStride);
+        backward.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, n, d, dStride, grid.columnsExtent(d));
+        // dW = G^T X: A(j, i) = G[i][j], B(i, d) = X[i][d]
+        addMatmul(backward, "gradWMatmul", gradLogits, gradWB, gradW, c, d, n, 1, cStride, d, 1, dStride);
+        backward.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, classStart, samplesByClass, rowTerms, gradW, c, d, dStride, grid.columnsExtent(d))
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, gradX, gradW);
+
+        TaskGraph plainGraph = new TaskGraph(PLAIN)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, plainX, panels ? plainWPanels : plainW);
+        addMatmul(plainGraph, "logits", plainX, panels ? plainWPanels : plainW, plainLogits, n, c, d, d, 1, 1, d, cStride);
+        plainGraph.transferToHost(DataTransferMode.EVERY_EXECUTION, plainLogits);
+
+        plan = new TornadoExecutionPlan(forward.snapshot(), backward.snapshot(), plainGraph.snapshot());
+        plan.withDevice(device).withGridScheduler(grid.scheduler());
+        if (profiler) {
+            plan.withProfiler(ProfilerMode.SILENT);
+        }
+        LOG.debug("tornado layer {} on {}: {} products, padded N={} C={} D={}", shape, device.getDeviceName(),
+                variant, grid.paddedBatch, grid.paddedClasses, grid.paddedFeatures);
+    }
+
+    /**
+     * Adds the task out(r, c) = sum_k A(r, k) B(k, c) for r < rows, c < columns, k < depth, with
+     * A(r, k) = a[r * aRowStride + k * aDepthStride] and (tiled form) B(k, c) = b[k * bDepthStride +
+     * c * bColumnStride]; the panel form reads B from its packed panels instead.
+     */
+    private void addMatmul(TaskGraph graph, String task, FloatArray a, Object b, FloatArray out, int rows, int columns, int depth,
+            int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, int outStride) {
+        if (grid.matmulVariant == MatmulVariant.PANELS) {
+            int paddedRows = out.getSize() / outStride;
+            graph.task(task, MatrixKernels::matmulPanels, a, (VectorFloat16) b, out, rows, depth, aRowStride, aDepthStride,
+                    GridSizes.rowBlocks(paddedRows), GridSizes.panelPairs(outStride));
+        } else {
+            graph.task(task, MatrixKernels::matmulTiled, new KernelContext(), a, (FloatArray) b, out, rows, columns, depth,
+                    aRowStride, aDepthStride, bDepthStride, bColumnStride, outStride);
+        }
+    }
+
+    /** Forward on the device: writes logits (N*C) and returns the mean loss. */
+    double forward(int margin, float[] xHost, float[] wHost, int[] labelsHost, double betaValue, float[] logitsOut) {
+        lastKernelNanos = 0;
+        marginHolder.set(0, margin);
+        HostCopies.copy(xHost, x);
+        HostCopies.copy(wHost, w);
+        if (grid.matmulVariant == MatmulVariant.PANELS) {
+            HostCopies.packPanels(wHost, shape.features(), shape.classes(), 1, shape.features(), wPanelsByClass, packScratch);
+        }
+        HostCopies.copy(labelsHost, labels);
+        beta.set(0, betaValue);
+        forwardX = xHost;
+        forwardW = wHost;
+        groupSamplesByClass(labelsHost);
+        execute(FORWARD_GRAPH);
+        HostCopies.unpad(logits, grid.paddedClasses, shape.batch(), shape.classes(), logitsOut);
+        double sum = 0.0;
+        for (int i = 0; i < shape.batch(); i++) {
+            sum += rowLoss.get(i);
+        }
+        return sum / shape.batch();
+    }
+
+    /** Backward on the device for the most recent forward. */
+    void backward(float[] dxOut, float[] dwOut) {
+        if (lastGraph != FORWARD_GRAPH) {
+            // the forward graph's buffers are handed over only to the graph that runs right after it
+            execute(FORWARD_GRAPH);
+        }
+        if (grid.matmulVariant == MatmulVariant.PANELS) {
+            HostCopies.packPanels(forwardW, shape.classes(), shape.features(), shape.features(), 1, wPanelsByFeature, packScratch);
+            HostCopies.packPanels(forwardX, shape.batch(), shape.features(), shape.features(), 1, xPanels, packScratch);
+        }
+        execute(BACKWARD_GRAPH);
+        HostCopies.unpad(gradX, grid.paddedFeatures, shape.batch(), shape.features(), dxOut);
+        HostCopies.unpad(gradW, grid.paddedFeatures, shape.classes(), shape.features(), dwOut);
+    }
+
+    /** X W^T on the device. */
+    void plainLogits(float[] xHost, float[] wHost, float[] logitsOut) {
+        lastKernelNanos = 0;
+        HostCopies.copy(xHost, plainX);
+        if (grid.matmulVariant == MatmulVariant.PANELS) {
+            HostCopies.packPanels(wHost, shape.features(), shape.classes(), 1, shape.features(), plainWPanels, packScratch);
+        } else {
+            HostCopies.copy(wHost, plainW);
+        }
+        execute(PLAIN_GRAPH);
+        HostCopies.unpad(plainLogits, grid.paddedClasses, shape.batch(), shape.classes(), logitsOut);
+    }
+
+    private void execute(int graph) {
+        lastGraph = -1;
+        TornadoExecutionResult result = plan.withGraph(graph).execute();
+        lastGraph = graph;
+        if (profiler && result != null && result.getProfilerResult() != null) {
+            lastKernelNanos += Math.max(0, result.getProfilerResult().getDeviceKernelTime());
+            compileNanos += Math.max(0, result.getProfilerResult().getCompileTime());
+        }
+    }
+
+    /** Counting sort of the samples by label: class j owns samplesByClass[classStart[j] .. classStart[j+1]). */
+    private void groupSamplesByClass(int[] labelsHost) {
+        int c = shape.classes();
+        int[] start = new int[c + 1];
+        for (int label : labelsHost) {
+            start[label + 1]++;
+        }
+        for (int j = 0; j < c; j++) {
+            start[j + 1] += start[j];
+        }
+        int[] next = Arrays.copyOf(start, c);
+        int[] samples = new int[labelsHost.length];
+        for (int i = 0; i < labelsHost.length; i++) {
+            samples[next[labelsHost[i]]++] = i;
+        }
+        HostCopies.copy(start, classStart);
+        HostCopies.copy(samples, samplesByClass);
+    }
+
+    long lastKernelNanos() {
+        return lastKernelNanos;
+    }
+
+    long compileNanos() {
+        return compileNanos;
+    }
+
+    @Override
+    public void close() {
+        try {
+            plan.close();
+        } catch (TornadoExecutionPlanException e) {
+            LOG.warn("closing the TornadoVM execution plan: {}", e.toString());
+        }
+    }
+}
