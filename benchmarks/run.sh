@@ -2,13 +2,26 @@
 # Builds the JMH uber jar (Maven profile `bench`) and runs it; arguments go to JMH, e.g.
 #   benchmarks/run.sh LayerStepBenchmark -f 1 -wi 3 -i 5
 #   benchmarks/run.sh GemmCeilingBenchmark -p shape=1024x512x10000 -prof gc
+#   benchmarks/run.sh TornadoStepBenchmark -f 1 -wi 5 -i 10      (needs a TornadoVM SDK)
 # Set SKIP_BUILD=1 to reuse an existing target/benchmarks.jar.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/find-java.sh
 JAVA_HOME=$(find_java_home)
 export JAVA_HOME
-if [ "${SKIP_BUILD:-0}" != 1 ] || [ ! -f target/benchmarks.jar ]; then
-  mvn -q -B -ntp -Pbench -DskipTests package
+# With a TornadoVM SDK ($TORNADO_SDK or /opt/tornadovm) the tornado pass is built in and the JVM (and
+# JMH's forks, which inherit its flags) gets the SDK's argfile, so TornadoStepBenchmark runs on the device.
+profiles=-Pbench
+tornado_flags=()
+sdk=$(find_tornado_sdk)
+if [ -n "$sdk" ]; then
+  ci/register-tornado-api.sh "$sdk" >/dev/null
+  profiles="-Pbench,tornado -Dtornado.sdk=$sdk"
+  mkdir -p target
+  sed -e 's#^--module-path \.:#--module-path #' "$sdk/tornado-argfile" > target/tornado-argfile
+  tornado_flags=(@target/tornado-argfile)
 fi
-exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -jar target/benchmarks.jar "$@"
+if [ "${SKIP_BUILD:-0}" != 1 ] || [ ! -f target/benchmarks.jar ]; then
+  mvn -q -B -ntp $profiles -DskipTests package
+fi
+exec "$JAVA_HOME/bin/java" "${tornado_flags[@]}" --add-modules jdk.incubator.vector -jar target/benchmarks.jar "$@"

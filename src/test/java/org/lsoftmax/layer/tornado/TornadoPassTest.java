@@ -26,7 +26,7 @@ import org.lsoftmax.layer.reference.ReferencePass;
  * so a kernel that cannot be compiled fails instead of silently running as Java); skipped otherwise.
  * Goes through PassFactory and TornadoSupport only, so it compiles without the TornadoVM API.
  * Building a device layer JIT-compiles eight kernels (seconds on PoCL); closed passes hand their layer
- * to the next pass of the same shape (any margin), so the whole class compiles two layers.
+ * to the next pass of the same shape (any margin), so the whole class compiles three layers.
  */
 class TornadoPassTest {
 
@@ -57,6 +57,32 @@ class TornadoPassTest {
                         assertTrue(info.runsOnDevice(), context + ": fell back: " + info.fallbackReason());
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * The local-memory tiled products (the GPU kernels, forced here on whatever device there is) give
+     * the same results.
+     */
+    @Test
+    void tiledProductsMatchReference() {
+        LayerShape shape = SHAPES.get(0);
+        String previous = System.setProperty("lsoftmax.tornado.matmul", "tiled");
+        try {
+            for (int margin : new int[] {2, 5}) {
+                try (LSoftmaxPass pass = PassFactory.create("tornado", shape, margin, PassOptions.DEFAULTS)) {
+                    assertTrue(pass.deviceDescription().contains("tiled"), pass.deviceDescription());
+                    assertMatchesReference(pass, shape, margin, 1.0, RandomInputs.generate(shape, margin, 17 + margin), "tiled m=" + margin);
+                    TornadoRunInfo info = assertInstanceOf(TornadoRunInfo.class, pass);
+                    assertTrue(info.runsOnDevice(), "fell back: " + info.fallbackReason());
+                }
+            }
+        } finally {
+            if (previous == null) {
+                System.clearProperty("lsoftmax.tornado.matmul");
+            } else {
+                System.setProperty("lsoftmax.tornado.matmul", previous);
             }
         }
     }
