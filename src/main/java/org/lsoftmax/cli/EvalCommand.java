@@ -25,8 +25,9 @@ import picocli.CommandLine.Option;
  * The reference pass computes and writes float64; the other passes compute and write float32.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = {"Run forward + backward on .npy inputs and write logits.npy (N x C), loss.npy (0-d),",
-            "dx.npy (N x D) and dw.npy (C x D) into --out. The reference pass works in float64."})
+        description = {"One forward + backward of the layer on .npy inputs; writes logits, loss and gradients as .npy.",
+            "Outputs in --out: logits.npy (N x C), loss.npy (0-d), dx.npy (N x D), dw.npy (C x D).",
+            "The reference pass computes and writes float64, the other passes float32."})
 final class EvalCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(EvalCommand.class);

@@ -23,8 +23,9 @@ import picocli.CommandLine.Spec;
  * gradients against the reference's. Exits 1 when any error is above its tolerance.
  */
 @Command(name = "gradcheck", mixinStandardHelpOptions = true,
-        description = {"Check analytic gradients against float64 central finite differences (reference pass),",
-            "and the chosen --pass against the reference; prints the worst relative error per margin."})
+        description = {"Checks gradients: the reference against float64 finite differences, --pass against the reference.",
+            "Random shapes with inputs across every branch k; prints the worst relative error per margin",
+            "and exits 1 when one is above its tolerance."})
 final class GradCheckCommand implements Callable<Integer> {
 
     @Option(names = "--margins", split = ",", defaultValue = "1,2,3,4,5,6,7,8", paramLabel = "M[,M...]",
