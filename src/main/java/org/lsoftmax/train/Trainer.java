@@ -77,8 +77,13 @@ public final class Trainer implements AutoCloseable {
                     + " training samples");
         }
         this.products = new SgemmProducts(passOptions.threads());
-        this.network = new Network(new org.lsoftmax.model.Architecture(train.dimension(), config.hidden(),
-                config.featureDimension(), train.classes()), config.batchSize(), products);
+        try {
+            this.network = new Network(new org.lsoftmax.model.Architecture(train.dimension(), config.hidden(),
+                    config.featureDimension(), train.classes()), config.batchSize(), products);
+        } catch (RuntimeException | Error e) {
+            products.close(); // its worker threads would outlive a trainer that never existed
+            throw e;
+        }
         this.optimizer = new SgdMomentum(config.momentum(), config.weightDecay());
     }
 
@@ -105,15 +110,20 @@ public final class Trainer implements AutoCloseable {
         }
         TrainConfig config = checkpoint.config().withEpochs(epochs).withPassName(passName);
         Trainer trainer = new Trainer(config, rawData, checkpoint.normalization(), passOptions, outputDirectory);
-        checkpoint.restoreInto(trainer.network, source);
-        trainer.epochsCompleted = checkpoint.epochsCompleted();
-        trainer.iteration = checkpoint.iteration();
-        if (outputDirectory != null && Files.isRegularFile(outputDirectory.resolve(MetricsCsv.FILE_NAME))) {
-            for (EpochMetrics row : MetricsCsv.read(outputDirectory.resolve(MetricsCsv.FILE_NAME))) {
-                if (row.epoch() <= trainer.epochsCompleted) {
-                    trainer.history.add(row);
+        try {
+            checkpoint.restoreInto(trainer.network, source);
+            trainer.epochsCompleted = checkpoint.epochsCompleted();
+            trainer.iteration = checkpoint.iteration();
+            if (outputDirectory != null && Files.isRegularFile(outputDirectory.resolve(MetricsCsv.FILE_NAME))) {
+                for (EpochMetrics row : MetricsCsv.read(outputDirectory.resolve(MetricsCsv.FILE_NAME))) {
+                    if (row.epoch() <= trainer.epochsCompleted) {
+                        trainer.history.add(row);
+                    }
                 }
             }
+        } catch (RuntimeException | Error e) {
+            trainer.close(); // a checkpoint that does not fit must not leave the trainer's worker threads behind
+            throw e;
         }
         LOG.info("Resuming from {} after epoch {} (iteration {})", source, trainer.epochsCompleted, trainer.iteration);
         return trainer;
