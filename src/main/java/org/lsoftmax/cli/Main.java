@@ -2,12 +2,14 @@ package org.lsoftmax.cli;
 
 import java.io.PrintWriter;
 import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.train.TrainingDivergedException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
  * The {@code lsoftmax} command line. Bad input (an {@link InvalidInputException} or a picocli usage
- * error) ends in one line on stderr and exit code 2; other failures in exit code 1.
+ * error) ends in one line on stderr and exit code 2; a training run that diverged beyond its retries
+ * ({@link TrainingDivergedException}) in one line and exit code 3; other failures in exit code 1.
  */
 @Command(name = "lsoftmax", mixinStandardHelpOptions = true, version = "lsoftmax-tornado 0.1.0",
         description = "Large-Margin Softmax (L-Softmax) loss layer: reference, JVM and TornadoVM passes.",
@@ -22,6 +24,8 @@ import picocli.CommandLine.Command;
 public final class Main {
 
     public static final int EXIT_BAD_INPUT = 2;
+    /** Training stopped on divergence; the last good checkpoint named in the message is intact. */
+    public static final int EXIT_TRAINING_DIVERGED = 3;
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -39,6 +43,10 @@ public final class Main {
             if (exception instanceof InvalidInputException) {
                 cmd.getErr().println("error: " + exception.getMessage());
                 return EXIT_BAD_INPUT;
+            }
+            if (exception instanceof TrainingDivergedException) {
+                cmd.getErr().println("error: " + exception.getMessage());
+                return EXIT_TRAINING_DIVERGED;
             }
             throw exception;
         });

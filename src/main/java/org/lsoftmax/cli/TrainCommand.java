@@ -10,6 +10,7 @@ import org.lsoftmax.layer.BetaSchedule;
 import org.lsoftmax.layer.InvalidInputException;
 import org.lsoftmax.layer.PassOptions;
 import org.lsoftmax.train.Checkpoint;
+import org.lsoftmax.train.DivergencePolicy;
 import org.lsoftmax.train.EpochMetrics;
 import org.lsoftmax.train.TrainConfig;
 import org.lsoftmax.train.Trainer;
@@ -98,12 +99,19 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Continue from CHECKPOINT (default: OUT/last.ckpt); network, schedule and seed come from the checkpoint.")
     String resume;
 
+    @Option(names = "--max-divergence-retries", defaultValue = "3", paramLabel = "N",
+            description = "Diverged steps (NaN/Inf loss, gradient or update) survived in a row, each skipped with the "
+                    + "learning rate halved and beta raised for the rest of the epoch; one more stops training with "
+                    + "exit code 3 (default: ${DEFAULT-VALUE}).")
+    int maxDivergenceRetries;
+
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
 
     @Override
     public Integer call() {
         PassOptions passOptions = new PassOptions(threads, device);
+        DivergencePolicy divergencePolicy = DivergencePolicy.DEFAULTS.withMaxRetries(maxDivergenceRetries);
         TrainTestData rawData = DataOptions.load(data, synthetic);
         Trainer trainer;
         if (resume != null) {
@@ -113,7 +121,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             Checkpoint checkpoint = Checkpoint.read(checkpointFile);
             LOG.info("Resuming: network, margin, schedule, learning rate and seed come from {}; only --epochs, --pass, "
-                    + "--threads, --device and the data options apply", checkpointFile);
+                    + "--threads, --device, --max-divergence-retries and the data options apply", checkpointFile);
             trainer = Trainer.resume(checkpoint, checkpointFile, epochs, pass, rawData, passOptions, out);
         } else {
             TrainConfig config = new TrainConfig(margin, TrainConfig.parseList(hidden), featureDimension, batch,
@@ -122,7 +130,7 @@ public final class TrainCommand implements Callable<Integer> {
             trainer = Trainer.start(config, rawData, passOptions, out);
         }
         try (trainer) {
-            List<EpochMetrics> history = trainer.showProgress(!quiet).run();
+            List<EpochMetrics> history = trainer.showProgress(!quiet).divergencePolicy(divergencePolicy).run();
             if (!history.isEmpty()) {
                 EpochMetrics last = history.get(history.size() - 1);
                 System.out.printf(java.util.Locale.ROOT, "test accuracy %.2f%% after %d epochs; results in %s%n",

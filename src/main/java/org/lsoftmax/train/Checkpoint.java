@@ -58,7 +58,8 @@ import org.lsoftmax.model.Parameter;
  * </pre>
  * Writing is atomic: a temporary file in the same directory is written, forced to disk and renamed
  * over the target with {@code ATOMIC_MOVE}, so a crash leaves the old or the new file, never a mix.
- * {@link #saveRotating} keeps the previous checkpoint as {@code previous.ckpt} beside {@code last.ckpt}.
+ * {@link #saveRotating} keeps the previous checkpoint as {@code previous.ckpt} beside {@code last.ckpt},
+ * and refuses a checkpoint with a non-finite value, so the files on disk always hold a usable state.
  */
 public record Checkpoint(TrainConfig config, Normalization normalization, int inputSize, int classes,
         int epochsCompleted, long iteration, List<Tensor> tensors) {
@@ -113,6 +114,24 @@ public record Checkpoint(TrainConfig config, Normalization normalization, int in
         if (!byName.isEmpty()) {
             throw new InvalidInputException(source + ": unexpected parameters " + byName.keySet() + " in the checkpoint");
         }
+    }
+
+    /**
+     * The first non-finite value or momentum of the saved parameters, null when all are finite. A
+     * training checkpoint must never hold one: it is the state a diverged run falls back to.
+     */
+    public OffendingValue firstNonFinite() {
+        for (Tensor tensor : tensors) {
+            OffendingValue bad = OffendingValue.firstNonFinite(tensor.name(), tensor.values(), tensor.values().length);
+            if (bad == null) {
+                bad = OffendingValue.firstNonFinite("momentum of " + tensor.name(), tensor.momentum(),
+                        tensor.momentum().length);
+            }
+            if (bad != null) {
+                return bad;
+            }
+        }
+        return null;
     }
 
     // ---------------------------------------------------------------- writing
@@ -172,6 +191,12 @@ public record Checkpoint(TrainConfig config, Normalization normalization, int in
      * epoch old.
      */
     public void saveRotating(Path directory) {
+        OffendingValue nonFinite = firstNonFinite();
+        if (nonFinite != null) {
+            // the trainer checks before saving; this keeps any other caller from rotating a good file away
+            throw new IllegalStateException("refusing to save a checkpoint whose " + nonFinite.summary()
+                    + " (index " + nonFinite.index() + ") over " + directory.resolve(LAST_FILE));
+        }
         Path last = directory.resolve(LAST_FILE);
         Path previous = directory.resolve(PREVIOUS_FILE);
         if (Files.isRegularFile(last)) {

@@ -22,6 +22,34 @@ public final class SgdMomentum {
         this.weightDecay = weightDecay;
     }
 
+    /**
+     * The first problem the next {@link #step} would cause, without changing anything: a new momentum
+     * (= the change of the weight) or weight that is not finite, or a change larger than
+     * {@code maxChange}. Null when the step is safe. Computed with exactly the arithmetic of step.
+     */
+    public OffendingValue checkStep(List<Parameter> parameters, double learningRate, double maxChange) {
+        float mu = (float) momentum;
+        float rate = (float) learningRate;
+        for (Parameter parameter : parameters) {
+            float decay = parameter.weightDecayed() ? (float) weightDecay : 0f;
+            float[] w = parameter.value();
+            float[] g = parameter.gradient();
+            float[] v = parameter.momentum();
+            for (int i = 0; i < w.length; i++) {
+                float newMomentum = mu * v[i] + rate * (g[i] + decay * w[i]);
+                float newWeight = w[i] - newMomentum;
+                if (!Float.isFinite(newMomentum) || !Float.isFinite(newWeight)) {
+                    return OffendingValue.nonFinite("update of " + parameter.name(), i,
+                            Float.isFinite(newMomentum) ? newWeight : newMomentum);
+                }
+                if (Math.abs(newMomentum) > maxChange) {
+                    return OffendingValue.aboveLimit("update of " + parameter.name(), i, newMomentum, maxChange);
+                }
+            }
+        }
+        return null;
+    }
+
     public void step(List<Parameter> parameters, double learningRate) {
         float mu = (float) momentum;
         float rate = (float) learningRate;

@@ -70,6 +70,23 @@ class CheckpointTest {
     }
 
     @Test
+    void nonFiniteCheckpointIsRefusedAndTheFilesStayAsTheyWere() throws IOException {
+        checkpointAfterEpoch(1).saveRotating(directory);
+        checkpointAfterEpoch(2).saveRotating(directory);
+        byte[] lastBefore = Files.readAllBytes(directory.resolve(Checkpoint.LAST_FILE));
+        byte[] previousBefore = Files.readAllBytes(directory.resolve(Checkpoint.PREVIOUS_FILE));
+        network.parameters().get(1).momentum()[2] = Float.POSITIVE_INFINITY;
+        Checkpoint poisoned = checkpointAfterEpoch(3);
+        assertEquals("momentum of " + network.parameters().get(1).name(), poisoned.firstNonFinite().tensor());
+        assertEquals(2, poisoned.firstNonFinite().index());
+
+        IllegalStateException error = assertThrows(IllegalStateException.class, () -> poisoned.saveRotating(directory));
+        assertTrue(error.getMessage().contains("Infinity"), error.getMessage());
+        assertArrayEquals(lastBefore, Files.readAllBytes(directory.resolve(Checkpoint.LAST_FILE)));
+        assertArrayEquals(previousBefore, Files.readAllBytes(directory.resolve(Checkpoint.PREVIOUS_FILE)));
+    }
+
+    @Test
     void flippedByteIsRejectedAndPreviousStaysIntact() throws IOException {
         checkpointAfterEpoch(1).saveRotating(directory);
         checkpointAfterEpoch(2).saveRotating(directory);
