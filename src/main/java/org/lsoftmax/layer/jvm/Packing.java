@@ -1,8 +1,6 @@
 package org.lsoftmax.layer.jvm;
 
 import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Copies a band of {@code width} rows of a logical matrix M[rows x k] into one packed panel, k-major:
@@ -13,9 +11,6 @@ import jdk.incubator.vector.VectorSpecies;
  * i.e. stored transposed (M(i, p) at {@code p * rows + i}).
  */
 final class Packing {
-
-    /** Vector width of the panel copies (8 floats): divides both panel widths, MR = 8 and NR = 2 vectors. */
-    private static final VectorSpecies<Float> COPY = FloatVector.SPECIES_256;
 
     private Packing() {
     }
@@ -41,13 +36,15 @@ final class Packing {
     /** M(i, p) = src[p * rows + i] (M stored transposed): each k step is one contiguous copy of width floats. */
     static void packColumnMajorRows(float[] src, int rows, int k, int row0, int width, float[] panel, int panelOffset) {
         int valid = Math.min(width, rows - row0);
-        if (valid == width && width % COPY.length() == 0) {
-            // full panel: vector copies (a System.arraycopy call per 8 or 32 floats costs more than the copy)
+        if (valid == width) {
+            // full panel: a plain copy loop (C2 vectorises it; a System.arraycopy call per 8 or 32 floats
+            // costs more than the copy, and Vector API copies of a second float shape would pollute the
+            // type profiles the micro-kernel's vectors rely on)
             for (int p = 0; p < k; p++) {
                 int source = p * rows + row0;
                 int target = panelOffset + p * width;
-                for (int j = 0; j < width; j += COPY.length()) {
-                    FloatVector.fromArray(COPY, src, source + j).intoArray(panel, target + j);
+                for (int j = 0; j < width; j++) {
+                    panel[target + j] = src[source + j];
                 }
             }
             return;
