@@ -33,9 +33,22 @@ final class Packing {
         }
     }
 
-    /** M(i, p) = src[p * rows + i] (M stored transposed). */
+    /** M(i, p) = src[p * rows + i] (M stored transposed): each k step is one contiguous copy of width floats. */
     static void packColumnMajorRows(float[] src, int rows, int k, int row0, int width, float[] panel, int panelOffset) {
         int valid = Math.min(width, rows - row0);
+        if (valid == width) {
+            // full panel: a plain copy loop (C2 vectorises it; a System.arraycopy call per 8 or 32 floats
+            // costs more than the copy, and Vector API copies of a second float shape would pollute the
+            // type profiles the micro-kernel's vectors rely on)
+            for (int p = 0; p < k; p++) {
+                int source = p * rows + row0;
+                int target = panelOffset + p * width;
+                for (int j = 0; j < width; j++) {
+                    panel[target + j] = src[source + j];
+                }
+            }
+            return;
+        }
         for (int p = 0; p < k; p++) {
             int target = panelOffset + p * width;
             System.arraycopy(src, p * rows + row0, panel, target, valid);

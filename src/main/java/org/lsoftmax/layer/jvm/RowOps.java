@@ -59,18 +59,11 @@ final class RowOps {
         DoubleVector low = DoubleVector.zero(DOUBLES);
         DoubleVector high = DoubleVector.zero(DOUBLES);
         FloatVector zero = FloatVector.zero(FLOATS);
-        int bound = FLOATS.loopBound(length);
-        int j = 0;
-        for (; j < bound; j += LANES) {
-            FloatVector exp = VectorExp.exp(FloatVector.fromArray(FLOATS, row, rowOffset + j).sub(shift));
-            exp.intoArray(out, outOffset + j);
-            low = low.add(exp.convertShape(VectorOperators.F2D, DOUBLES, 0));
-            high = high.add(exp.convertShape(VectorOperators.F2D, DOUBLES, 1));
-        }
-        if (j < length) {
+        // one masked loop, so that the exp is inlined at a single call site
+        for (int j = 0; j < length; j += LANES) {
             VectorMask<Float> inRange = FLOATS.indexInRange(j, length);
-            FloatVector exp = zero.blend(
-                    VectorExp.exp(FloatVector.fromArray(FLOATS, row, rowOffset + j, inRange).sub(shift)), inRange);
+            FloatVector shifted = FloatVector.fromArray(FLOATS, row, rowOffset + j, inRange).sub(shift);
+            FloatVector exp = zero.blend(VectorExp.exp(shifted), inRange);
             exp.intoArray(out, outOffset + j, inRange);
             low = low.add(exp.convertShape(VectorOperators.F2D, DOUBLES, 0));
             high = high.add(exp.convertShape(VectorOperators.F2D, DOUBLES, 1));
@@ -83,6 +76,11 @@ final class RowOps {
      * than when interpreted, which would break bit-for-bit reproducibility.
      */
     private static double sumLanesInOrder(DoubleVector vector) {
+        if (DOUBLE_LANES == 8) {
+            // constant lane indices compile to lane extracts (a variable index boxes the vector)
+            return ((((((vector.lane(0) + vector.lane(1)) + vector.lane(2)) + vector.lane(3)) + vector.lane(4))
+                    + vector.lane(5)) + vector.lane(6)) + vector.lane(7);
+        }
         double total = 0.0;
         for (int lane = 0; lane < DOUBLE_LANES; lane++) {
             total += vector.lane(lane);

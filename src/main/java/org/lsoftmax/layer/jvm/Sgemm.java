@@ -35,8 +35,11 @@ public final class Sgemm implements AutoCloseable {
     static final int MC = 128;
     /** Columns of B per L2/L3 block (KC x NC floats = 512 KiB). */
     static final int NC = 512;
-    /** Below this many multiply-adds the fork-join costs more than it saves: run on the caller. */
-    static final long SERIAL_MULTIPLY_ADDS = 1L << 18;
+    /**
+     * Below this many multiply-adds (~20 us on one core) run on the caller: waking a parked worker
+     * costs microseconds on an idle machine and up to a scheduler time slice on a busy one.
+     */
+    static final long SERIAL_MULTIPLY_ADDS = 1L << 21;
 
     private enum Form { A_BT, A_B, AT_B }
 
