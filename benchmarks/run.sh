@@ -24,4 +24,9 @@ fi
 if [ "${SKIP_BUILD:-0}" != 1 ] || [ ! -f target/benchmarks.jar ]; then
   mvn -q -B -ntp $profiles -DskipTests package
 fi
-exec "$JAVA_HOME/bin/java" "${tornado_flags[@]}" --add-modules jdk.incubator.vector -jar target/benchmarks.jar "$@"
+java_cmd=("$JAVA_HOME/bin/java" "${tornado_flags[@]}" --add-modules jdk.incubator.vector -Djava.awt.headless=true)
+if [ "${1:-}" = --compare ]; then
+  shift
+  exec "${java_cmd[@]}" -cp target/benchmarks.jar org.lsoftmax.bench.DeviceComparison "$@"
+fi
+exec "${java_cmd[@]}" -jar target/benchmarks.jar "$@"

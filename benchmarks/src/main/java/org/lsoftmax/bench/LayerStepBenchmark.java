@@ -3,8 +3,6 @@ package org.lsoftmax.bench;
 import java.util.concurrent.TimeUnit;
 import org.lsoftmax.layer.LSoftmaxPass;
 import org.lsoftmax.layer.LayerShape;
-import org.lsoftmax.layer.PassFactory;
-import org.lsoftmax.layer.PassOptions;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -20,9 +18,10 @@ import org.openjdk.jmh.annotations.TearDown;
  * One training step of the layer: forward (margin logits, loss) and backward (dX, dW), i.e. three
  * N*D*C products ({@link LayerShape#stepFlops()} = 6 N D C) plus the O(N*(D+C)) margin and softmax work.
  *
- * <p>{@code step} is {@code pass:NxDxC}. The reference pass (scalar double, one thread) only runs on the
+ * <p>{@code step} is {@link PassStep}'s {@code pass[@BACKEND:DEVICE]:NxDxC}, e.g. {@code jvm:256x512x10} or
+ * {@code tornado@0:0:1024x512x10000}. The reference pass (scalar double, one thread) only runs on the
  * two small shapes: on 1024x512x10000 one of its steps takes tens of seconds. The jvm pass uses one
- * worker per core ({@code PassOptions.DEFAULTS}).
+ * worker per core. A tornado step refuses to run when its pass fell back to the JVM.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -47,9 +46,9 @@ public class LayerStepBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        String[] parts = step.split(":");
-        LayerShape shape = BenchmarkInputs.parseShape(parts[1]);
-        pass = PassFactory.create(parts[0], shape, margin, PassOptions.DEFAULTS);
+        PassStep passStep = PassStep.parse(step);
+        LayerShape shape = passStep.shape();
+        pass = passStep.create(margin);
         inputs = BenchmarkInputs.draw(shape);
         logits = new float[shape.logitsSize()];
         dx = new float[shape.xSize()];

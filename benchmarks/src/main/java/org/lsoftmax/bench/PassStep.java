@@ -1,0 +1,51 @@
+package org.lsoftmax.bench;
+
+import org.lsoftmax.layer.LSoftmaxPass;
+import org.lsoftmax.layer.LayerShape;
+import org.lsoftmax.layer.PassFactory;
+import org.lsoftmax.layer.PassOptions;
+import org.lsoftmax.layer.tornado.TornadoRunInfo;
+
+/**
+ * One benchmarked configuration, written {@code pass[@BACKEND:DEVICE]:NxDxC}: the pass, the TornadoVM
+ * device (tornado only) and the layer shape.
+ */
+record PassStep(String pass, String device, LayerShape shape) {
+
+    static PassStep parse(String text) {
+        int shapeStart = text.lastIndexOf(':');
+        if (shapeStart < 0) {
+            throw new IllegalArgumentException("step must be pass[@BACKEND:DEVICE]:NxDxC, got " + text);
+        }
+        String passPart = text.substring(0, shapeStart);
+        LayerShape shape = BenchmarkInputs.parseShape(text.substring(shapeStart + 1));
+        int at = passPart.indexOf('@');
+        return at < 0 ? new PassStep(passPart, null, shape)
+                : new PassStep(passPart.substring(0, at), passPart.substring(at + 1), shape);
+    }
+
+    /** The pass and device, e.g. "tornado@0:0" (the label of a table row). */
+    String passLabel() {
+        return device == null ? pass : pass + "@" + device;
+    }
+
+    String shapeLabel() {
+        return shape.batch() + "x" + shape.features() + "x" + shape.classes();
+    }
+
+    @Override
+    public String toString() {
+        return passLabel() + ":" + shapeLabel();
+    }
+
+    /** Creates the pass; a tornado pass that fell back to the JVM is refused (its numbers would be the jvm pass's). */
+    LSoftmaxPass create(int margin) {
+        LSoftmaxPass created = PassFactory.create(pass, shape, margin, new PassOptions(0, device));
+        if (created instanceof TornadoRunInfo info && !info.runsOnDevice()) {
+            String reason = info.fallbackReason();
+            created.close();
+            throw new IllegalStateException(this + ": the tornado pass fell back to the JVM: " + reason);
+        }
+        return created;
+    }
+}
