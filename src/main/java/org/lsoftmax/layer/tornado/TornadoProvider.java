@@ -29,4 +29,10 @@ public interface TornadoProvider {
 
     /** Every device TornadoVM sees, backend by backend. */
     List<TornadoDeviceInfo> listDevices();
+
+    /** Device layers and bytes held now. */
+    TornadoResources resources();
+
+    /** Closes the device layers kept idle for reuse (their plans and device buffers). */
+    void releaseIdleLayers();
 }
