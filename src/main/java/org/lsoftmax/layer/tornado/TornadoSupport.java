@@ -154,4 +154,18 @@ public final class TornadoSupport {
     static void countFallbackWarning() {
         FALLBACK_WARNINGS.incrementAndGet();
     }
+
+    /**
+     * The three matrix products of a tornado step at {@code shape} alone, with the pass's kernel but
+     * every operand packed once and resident on TornadoVM's default device: the ceiling a step is
+     * measured against.
+     *
+     * @throws IllegalStateException with {@link #unavailableReason()} when there is no TornadoVM runtime
+     */
+    public static TornadoProducts productCeiling(LayerShape shape) {
+        if (!isAvailable()) {
+            throw new IllegalStateException(Holder.PROBLEM);
+        }
+        return Holder.PROVIDER.productCeiling(shape);
+    }
 }

@@ -96,6 +96,11 @@ public final class TornadoBackendImpl implements TornadoProvider {
     }
 
     @Override
+    public TornadoProducts productCeiling(LayerShape shape) {
+        return new ProductCeiling(shape, TornadoRuntimeProvider.getTornadoRuntime().getDefaultDevice());
+    }
+
+    @Override
     public void releaseIdleLayers() {
         LayerPool.clear();
     }

@@ -71,6 +71,7 @@ final class TornadoLayer implements AutoCloseable {
     // per backward
     private final VectorFloat16 xPanels;          // B of G^T X: B(i, d) = X[i][d]
     private final IntArray classStart;
+    private final IntArray presentClasses;
     private final IntArray samplesByClass;
     private final FloatArray gradX;
     private final FloatArray gradW;
@@ -119,6 +120,7 @@ final class TornadoLayer implements AutoCloseable {
         rowTerms = new FloatArray(n * LSoftmaxKernels.TERMS_PER_ROW);
         xPanels = new VectorFloat16(panels ? grid.paddedFeatures / lanes * n : 1);
         classStart = new IntArray(c + 1);
+        presentClasses = new IntArray(n + 1);
         samplesByClass = new IntArray(n);
         gradX = new FloatArray(grid.paddedBatch * grid.paddedFeatures);
         gradW = new FloatArray(grid.paddedClasses * grid.paddedFeatures);
@@ -152,13 +154,15 @@ final class TornadoLayer implements AutoCloseable {
         // which always runs right before it (TornadoVM 5.2 hands buffers over from the graph executed last).
         TaskGraph backward = new TaskGraph(BACKWARD)
                 .consumeFromDevice(FORWARD, x, w, labels, gradLogits, rowTerms)
-                .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {wPanelsByFeature, xPanels, classStart, samplesByClass} : new Object[] {classStart, samplesByClass});
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {wPanelsByFeature, xPanels, presentClasses, classStart, samplesByClass}
+                        : new Object[] {presentClasses, classStart, samplesByClass});
         // dX = G W: A = G (N x C, row stride cStride), B(j, d) = W[j][d]
         addMatmul(backward, "gradXMatmul", gradLogits, gradXB, gradX, n, d, c, cStride, 1, d, 1, dStride);
-        backward.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, n, d, dStride, grid.columnsExtent(d));
+        backward.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, n, d, dStride, grid.elementColumnsExtent());
         // dW = G^T X: A(j, i) = G[i][j], B(i, d) = X[i][d]
         addMatmul(backward, "gradWMatmul", gradLogits, gradWB, gradW, c, d, n, 1, cStride, d, 1, dStride);
-        backward.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, classStart, samplesByClass, rowTerms, gradW, c, d, dStride, grid.columnsExtent(d))
+        backward.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, presentClasses, classStart, samplesByClass, rowTerms, gradW, n, d, dStride,
+                grid.elementColumnsExtent())
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, gradX, gradW);
 
         TaskGraph plainGraph = new TaskGraph(PLAIN)
@@ -167,7 +171,7 @@ final class TornadoLayer implements AutoCloseable {
         plainGraph.transferToHost(DataTransferMode.EVERY_EXECUTION, plainLogits);
 
         deviceBytes = bytesOf(w, wNorms, wPanelsByClass, wPanelsByFeature, x, labels, beta, marginHolder, logits, rowLoss, gradLogits,
-                rowTerms, xPanels, classStart, samplesByClass, gradX, gradW, plainX, plainW, plainWPanels, plainLogits);
+                rowTerms, xPanels, classStart, presentClasses, samplesByClass, gradX, gradW, plainX, plainW, plainWPanels, plainLogits);
         long expected = deviceBytes(shape, variant);
         if (deviceBytes != expected) {
             throw new IllegalStateException("device buffers of " + shape + ": " + deviceBytes + " bytes, estimated " + expected);
@@ -175,7 +179,7 @@ final class TornadoLayer implements AutoCloseable {
         plan = new TornadoExecutionPlan(forward.snapshot(), backward.snapshot(), plainGraph.snapshot());
         plan.withDevice(device).withGridScheduler(grid.scheduler());
         if (profiler) {
-            plan.withProfiler(ProfilerMode.SILENT);
+            plan.withProfiler(options.profilerConsole() ? ProfilerMode.CONSOLE : ProfilerMode.SILENT);
         }
         LayerPool.opened(this);
         LOG.debug("tornado layer {} on {}: {} products, padded N={} C={} D={}, {} device bytes", shape, device.getDeviceName(),
@@ -279,6 +283,13 @@ final class TornadoLayer implements AutoCloseable {
         for (int i = 0; i < labelsHost.length; i++) {
             samples[next[labelsHost[i]]++] = i;
         }
+        int[] present = new int[labelsHost.length + 1];
+        for (int j = 0; j < c; j++) {
+            if (start[j + 1] > start[j]) {
+                present[++present[0]] = j;
+            }
+        }
+        HostCopies.copy(present, presentClasses);
         HostCopies.copy(start, classStart);
         HostCopies.copy(samples, samplesByClass);
     }
@@ -320,7 +331,7 @@ final class TornadoLayer implements AutoCloseable {
             panels ? (long) grid.paddedFeatures * n : lanes, (long) grid.paddedBatch * grid.paddedFeatures,
             (long) grid.paddedClasses * grid.paddedFeatures, n * d, panels ? 1 : c * d, panels ? (long) grid.paddedClasses * d : lanes,
             (long) grid.paddedBatch * grid.paddedClasses};
-        long[] ints = {n, 1, c + 1, n};
+        long[] ints = {n, 1, c + 1, n + 1, n};
         long[] doubles = {1, n};
         long total = 0;
         long largest = 0;
