@@ -29,4 +29,13 @@ public interface TornadoProvider {
 
     /** Every device TornadoVM sees, backend by backend. */
     List<TornadoDeviceInfo> listDevices();
+
+    /** Device layers and bytes held now. */
+    TornadoResources resources();
+
+    /** The step's three products alone on TornadoVM's default device, for benchmarks. */
+    TornadoProducts productCeiling(LayerShape shape);
+
+    /** Closes the device layers kept idle for reuse (their plans and device buffers). */
+    void releaseIdleLayers();
 }

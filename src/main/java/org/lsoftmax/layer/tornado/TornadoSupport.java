@@ -2,6 +2,7 @@ package org.lsoftmax.layer.tornado;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.lsoftmax.layer.InvalidInputException;
 import org.lsoftmax.layer.LSoftmaxPass;
 import org.lsoftmax.layer.LayerShape;
@@ -28,6 +29,7 @@ public final class TornadoSupport {
     public static final String FALLBACK_PASS = "jvm";
 
     private static final AtomicBoolean WARNED = new AtomicBoolean();
+    private static final AtomicLong FALLBACK_WARNINGS = new AtomicLong();
 
     private TornadoSupport() {
     }
@@ -77,6 +79,7 @@ public final class TornadoSupport {
         }
         if (!isAvailable()) {
             if (WARNED.compareAndSet(false, true)) {
+                countFallbackWarning();
                 LOG.warn("tornado pass: {}; device {} not used, running the {} pass instead", Holder.PROBLEM,
                         options.device() == null ? "(default)" : options.device(), FALLBACK_PASS);
             }
@@ -122,5 +125,47 @@ public final class TornadoSupport {
             throw new IllegalStateException(Holder.PROBLEM);
         }
         return Holder.PROVIDER.listDevices();
+    }
+
+    /**
+     * Device layers and device bytes the tornado pass holds now (layers in use and idle ones kept for
+     * reuse); {@link TornadoResources#NONE} without a TornadoVM runtime.
+     */
+    public static TornadoResources resources() {
+        return isAvailable() ? Holder.PROVIDER.resources() : TornadoResources.NONE;
+    }
+
+    /**
+     * Closes the device layers that closed passes left for reuse, freeing their device memory (passes
+     * still open keep theirs). Call when done with TornadoVM for a while; a later pass builds anew.
+     */
+    public static void releaseIdleLayers() {
+        if (isAvailable()) {
+            Holder.PROVIDER.releaseIdleLayers();
+        }
+    }
+
+    /** Warnings "running the jvm pass instead" logged so far in this JVM (one per pass that fell back). */
+    public static long fallbackWarnings() {
+        return FALLBACK_WARNINGS.get();
+    }
+
+    /** Counts one such warning; called where it is logged. */
+    static void countFallbackWarning() {
+        FALLBACK_WARNINGS.incrementAndGet();
+    }
+
+    /**
+     * The three matrix products of a tornado step at {@code shape} alone, with the pass's kernel but
+     * every operand packed once and resident on TornadoVM's default device: the ceiling a step is
+     * measured against.
+     *
+     * @throws IllegalStateException with {@link #unavailableReason()} when there is no TornadoVM runtime
+     */
+    public static TornadoProducts productCeiling(LayerShape shape) {
+        if (!isAvailable()) {
+            throw new IllegalStateException(Holder.PROBLEM);
+        }
+        return Holder.PROVIDER.productCeiling(shape);
     }
 }

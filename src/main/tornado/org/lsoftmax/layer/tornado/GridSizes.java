@@ -68,11 +68,6 @@ final class GridSizes {
         return roundUp(rows, localSize);
     }
 
-    /** Global size along the columns of an element-wise kernel. */
-    int columnsExtent(int columns) {
-        return roundUp(columns, localSize);
-    }
-
     /** One work item per row of {@code rows}. */
     WorkerGrid rows(int rows) {
         WorkerGrid1D grid = new WorkerGrid1D(rowsExtent(rows));
@@ -80,10 +75,25 @@ final class GridSizes {
         return grid;
     }
 
-    /** One work item per element of a {@code rows x columns} matrix. */
-    WorkerGrid elements(int rows, int columns) {
-        WorkerGrid2D grid = new WorkerGrid2D(rows, columnsExtent(columns));
-        grid.setLocalWork(1, localSize, 1);
+    /**
+     * Work-group width of the element-wise kernels: a whole row of up to {@value #ELEMENT_GROUP} columns
+     * (PoCL vectorises across a work-group's items; many tiny work-groups cost more than their work).
+     */
+    static final int ELEMENT_GROUP = 128;
+
+    private int elementLocal() {
+        return Math.min(ELEMENT_GROUP, roundUp(shape.features(), localSize));
+    }
+
+    /** Global size along the columns (the features) of an element-wise kernel. */
+    int elementColumnsExtent() {
+        return roundUp(shape.features(), elementLocal());
+    }
+
+    /** One work item per element of a {@code rows x features} matrix. */
+    WorkerGrid elements(int rows) {
+        WorkerGrid2D grid = new WorkerGrid2D(rows, elementColumnsExtent());
+        grid.setLocalWork(1, elementLocal(), 1);
         return grid;
     }
 
@@ -98,9 +108,9 @@ final class GridSizes {
         scheduler.addWorkerGrid(TornadoLayer.FORWARD + ".targetMargin", rows(n));
         scheduler.addWorkerGrid(TornadoLayer.FORWARD + ".softmaxCrossEntropy", rows(n));
         scheduler.addWorkerGrid(TornadoLayer.BACKWARD + ".gradXMatmul", matmul(paddedBatch, paddedFeatures));
-        scheduler.addWorkerGrid(TornadoLayer.BACKWARD + ".gradXTarget", elements(n, d));
+        scheduler.addWorkerGrid(TornadoLayer.BACKWARD + ".gradXTarget", elements(n));
         scheduler.addWorkerGrid(TornadoLayer.BACKWARD + ".gradWMatmul", matmul(paddedClasses, paddedFeatures));
-        scheduler.addWorkerGrid(TornadoLayer.BACKWARD + ".gradWTarget", elements(c, d));
+        scheduler.addWorkerGrid(TornadoLayer.BACKWARD + ".gradWTarget", elements(n));
         scheduler.addWorkerGrid(TornadoLayer.PLAIN + ".logits", matmul(paddedBatch, paddedClasses));
         return scheduler;
     }

@@ -2,6 +2,7 @@ package org.lsoftmax.layer.tornado;
 
 import org.lsoftmax.math.LSoftmaxMath;
 import uk.ac.manchester.tornado.api.annotations.Parallel;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.DoubleArray;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
@@ -94,8 +95,9 @@ public final class LSoftmaxKernels {
 
     /**
      * Softmax cross-entropy per row, fused: lse_i = max_j f_ij + log sum_j exp(f_ij - max),
-     * loss_i = lse_i - f_iy, G_ij = (exp(f_ij - lse_i) - [j = y]) / N. Then scales the row's backward
-     * terms by s = G_iy / (1 + beta):
+     * loss_i = lse_i - f_iy, G_ij = (exp(f_ij - lse_i) - [j = y]) / N. One float exp per logit (the
+     * exponentials are kept in G and scaled by 1 / (N sum) afterwards), summed in double. Then scales
+     * the row's backward terms by s = G_iy / (1 + beta):
      * rowTerms = (s (psi' - 1), s (psi - c psi') |w|/|x|, s (psi - c psi') |x|/|w|).
      */
     public static void softmaxCrossEntropy(FloatArray logits, IntArray labels, DoubleArray beta, FloatArray gradLogits,
@@ -104,35 +106,34 @@ public final class LSoftmaxKernels {
             if (i < batch) {
                 int base = i * logitStride;
                 int y = labels.get(i);
-                double max = logits.get(base);
+                float max = logits.get(base);
                 for (int j = 1; j < classes; j++) {
                     max = Math.max(max, logits.get(base + j));
                 }
                 double sumExp = 0.0;
                 for (int j = 0; j < classes; j++) {
-                    sumExp += Math.exp(logits.get(base + j) - max);
+                    float e = TornadoMath.exp(logits.get(base + j) - max);
+                    gradLogits.set(base + j, e);
+                    sumExp += e;
                 }
                 double logSumExp = max + Math.log(sumExp);
                 double inverseBatch = 1.0 / batch;
-                double targetGrad = 0.0;
+                float scale = (float) (inverseBatch / sumExp);
                 for (int j = 0; j < classes; j++) {
-                    double probability = Math.exp(logits.get(base + j) - logSumExp);
-                    double grad = (j == y ? probability - 1.0 : probability) * inverseBatch;
-                    gradLogits.set(base + j, (float) grad);
-                    if (j == y) {
-                        targetGrad = grad;
-                    }
+                    gradLogits.set(base + j, gradLogits.get(base + j) * scale);
                 }
+                double targetGrad = gradLogits.get(base + y) - inverseBatch;
+                gradLogits.set(base + y, (float) targetGrad);
                 rowLoss.set(i, logSumExp - logits.get(base + y));
 
-                double scale = targetGrad / (1.0 + beta.get(0));
+                double termScale = targetGrad / (1.0 + beta.get(0));
                 double cross = rowTerms.get(i * TERMS_PER_ROW + TERM_CROSS);
                 double radial = rowTerms.get(i * TERMS_PER_ROW + TERM_RADIAL_DX);
                 double xOverW = rowTerms.get(i * TERMS_PER_ROW + TERM_RADIAL_DW);
                 double wOverX = xOverW > 0.0 ? 1.0 / xOverW : 0.0;
-                rowTerms.set(i * TERMS_PER_ROW + TERM_CROSS, (float) (scale * cross));
-                rowTerms.set(i * TERMS_PER_ROW + TERM_RADIAL_DX, (float) (scale * radial * wOverX));
-                rowTerms.set(i * TERMS_PER_ROW + TERM_RADIAL_DW, (float) (scale * radial * xOverW));
+                rowTerms.set(i * TERMS_PER_ROW + TERM_CROSS, (float) (termScale * cross));
+                rowTerms.set(i * TERMS_PER_ROW + TERM_RADIAL_DX, (float) (termScale * radial * wOverX));
+                rowTerms.set(i * TERMS_PER_ROW + TERM_RADIAL_DW, (float) (termScale * radial * xOverW));
             }
         }
     }
@@ -158,19 +159,21 @@ public final class LSoftmaxKernels {
 
     /**
      * Target correction of dW, partitioned by class (class j sums over its own samples only, listed by
-     * {@code classStart}/{@code samplesByClass}: race-free, no atomics):
+     * {@code classStart}/{@code samplesByClass}: race-free, no atomics), over the classes present in
+     * the batch only ({@code presentClasses[0]} of them, listed after it: at most one per sample):
      * dW_j += sum_{i: y_i = j} s_i (psi' - 1) x_i + s_i (psi - c psi') |x_i|/|w_j| w_j.
      */
-    public static void correctGradW(FloatArray x, FloatArray w, IntArray classStart, IntArray samplesByClass,
-            FloatArray rowTerms, FloatArray gradW, int classes, int features, int gradStride, int gridColumns) {
-        for (@Parallel int j = 0; j < classes; j++) {
+    public static void correctGradW(FloatArray x, FloatArray w, IntArray presentClasses, IntArray classStart, IntArray samplesByClass,
+            FloatArray rowTerms, FloatArray gradW, int batch, int features, int gradStride, int gridColumns) {
+        for (@Parallel int t = 0; t < batch; t++) {
             for (@Parallel int col = 0; col < gridColumns; col++) {
-                if (col < features) {
+                if (col < features && t < presentClasses.get(0)) {
+                    int j = presentClasses.get(t + 1);
                     float wValue = w.get(j * features + col);
                     float sum = 0.0f;
                     int end = classStart.get(j + 1);
-                    for (int t = classStart.get(j); t < end; t++) {
-                        int i = samplesByClass.get(t);
+                    for (int s = classStart.get(j); s < end; s++) {
+                        int i = samplesByClass.get(s);
                         sum += rowTerms.get(i * TERMS_PER_ROW + TERM_CROSS) * x.get(i * features + col)
                                 + rowTerms.get(i * TERMS_PER_ROW + TERM_RADIAL_DW) * wValue;
                     }

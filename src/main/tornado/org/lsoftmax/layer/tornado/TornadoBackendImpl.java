@@ -54,13 +54,55 @@ public final class TornadoBackendImpl implements TornadoProvider {
         TornadoPass.PoolKey poolKey = new TornadoPass.PoolKey(id, variant, tornadoOptions);
         TornadoLayer layer = LayerPool.take(shape, id, variant, tornadoOptions);
         if (layer == null) {
+            String tooLarge = memoryProblem(shape, variant, device, id, tornadoOptions);
+            if (tooLarge != null) {
+                return new TornadoPass(shape, margin, options, label, null, tooLarge, null);
+            }
             try {
                 layer = new TornadoLayer(shape, device, variant, tornadoOptions);
             } catch (RuntimeException | LinkageError e) {
                 return new TornadoPass(shape, margin, options, label, null, "setting up the task graphs failed: " + e, null);
             }
         }
+        layer.arm(tornadoOptions.fault());
         return new TornadoPass(shape, margin, options, label, layer, null, poolKey);
+    }
+
+    /** Why a layer of this shape cannot have its buffers on the device (before allocating anything), or null. */
+    private static String memoryProblem(LayerShape shape, MatmulVariant variant, TornadoDevice device, String id, TornadoOptions options) {
+        long[] needed = TornadoLayer.deviceBytesAndLargest(shape, variant);
+        long global = device.getMaxGlobalMemory();
+        long limit = Math.min(global > 0 ? global : Long.MAX_VALUE, options.deviceMemoryLimit());
+        if (needed[0] > limit) {
+            return String.format(java.util.Locale.ROOT,
+                    "layer %s needs %.1f MiB (%d bytes) of device memory, device %s has %.1f MiB (%d bytes) of global memory%s",
+                    shape, needed[0] / MIB, needed[0], id, global / MIB, global,
+                    limit < global ? " and -Dlsoftmax.tornado.deviceMemoryLimit=" + limit : "");
+        }
+        long maxAlloc = device.getMaxAllocMemory();
+        if (maxAlloc > 0 && needed[1] > maxAlloc) {
+            return String.format(java.util.Locale.ROOT,
+                    "layer %s needs a device buffer of %.1f MiB (%d bytes), device %s allocates at most %.1f MiB (%d bytes) at once",
+                    shape, needed[1] / MIB, needed[1], id, maxAlloc / MIB, maxAlloc);
+        }
+        return null;
+    }
+
+    private static final double MIB = 1024.0 * 1024.0;
+
+    @Override
+    public TornadoResources resources() {
+        return LayerPool.resources();
+    }
+
+    @Override
+    public TornadoProducts productCeiling(LayerShape shape) {
+        return new ProductCeiling(shape, TornadoRuntimeProvider.getTornadoRuntime().getDefaultDevice());
+    }
+
+    @Override
+    public void releaseIdleLayers() {
+        LayerPool.clear();
     }
 
     @Override

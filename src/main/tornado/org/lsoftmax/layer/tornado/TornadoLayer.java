@@ -16,6 +16,7 @@ import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 import uk.ac.manchester.tornado.api.types.arrays.DoubleArray;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
 import uk.ac.manchester.tornado.api.types.collections.VectorFloat16;
 
 /**
@@ -70,6 +71,7 @@ final class TornadoLayer implements AutoCloseable {
     // per backward
     private final VectorFloat16 xPanels;          // B of G^T X: B(i, d) = X[i][d]
     private final IntArray classStart;
+    private final IntArray presentClasses;
     private final IntArray samplesByClass;
     private final FloatArray gradX;
     private final FloatArray gradW;
@@ -81,6 +83,12 @@ final class TornadoLayer implements AutoCloseable {
     private final FloatArray plainLogits;
 
     private final float[] packScratch;
+    private final TornadoDevice device;
+    private final long deviceBytes;
+    private long failingExecution = -1;
+    private long executions;
+    private FaultInjection fault = FaultInjection.NONE;
+    private boolean closed;
     private float[] forwardX;
     private float[] forwardW;
     private int lastGraph = -1;
@@ -91,6 +99,7 @@ final class TornadoLayer implements AutoCloseable {
         this.shape = shape;
         this.grid = new GridSizes(shape, variant, options.localSize());
         this.profiler = options.profiler();
+        this.device = device;
         int n = shape.batch();
         int d = shape.features();
         int c = shape.classes();
@@ -111,6 +120,7 @@ final class TornadoLayer implements AutoCloseable {
         rowTerms = new FloatArray(n * LSoftmaxKernels.TERMS_PER_ROW);
         xPanels = new VectorFloat16(panels ? grid.paddedFeatures / lanes * n : 1);
         classStart = new IntArray(c + 1);
+        presentClasses = new IntArray(n + 1);
         samplesByClass = new IntArray(n);
         gradX = new FloatArray(grid.paddedBatch * grid.paddedFeatures);
         gradW = new FloatArray(grid.paddedClasses * grid.paddedFeatures);
@@ -144,13 +154,15 @@ final class TornadoLayer implements AutoCloseable {
         // which always runs right before it (TornadoVM 5.2 hands buffers over from the graph executed last).
         TaskGraph backward = new TaskGraph(BACKWARD)
                 .consumeFromDevice(FORWARD, x, w, labels, gradLogits, rowTerms)
-                .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {wPanelsByFeature, xPanels, classStart, samplesByClass} : new Object[] {classStart, samplesByClass});
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {wPanelsByFeature, xPanels, presentClasses, classStart, samplesByClass}
+                        : new Object[] {presentClasses, classStart, samplesByClass});
         // dX = G W: A = G (N x C, row stride cStride), B(j, d) = W[j][d]
         addMatmul(backward, "gradXMatmul", gradLogits, gradXB, gradX, n, d, c, cStride, 1, d, 1, dStride);
-        backward.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, n, d, dStride, grid.columnsExtent(d));
+        backward.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, n, d, dStride, grid.elementColumnsExtent());
         // dW = G^T X: A(j, i) = G[i][j], B(i, d) = X[i][d]
         addMatmul(backward, "gradWMatmul", gradLogits, gradWB, gradW, c, d, n, 1, cStride, d, 1, dStride);
-        backward.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, classStart, samplesByClass, rowTerms, gradW, c, d, dStride, grid.columnsExtent(d))
+        backward.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, presentClasses, classStart, samplesByClass, rowTerms, gradW, n, d, dStride,
+                grid.elementColumnsExtent())
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, gradX, gradW);
 
         TaskGraph plainGraph = new TaskGraph(PLAIN)
@@ -158,13 +170,20 @@ final class TornadoLayer implements AutoCloseable {
         addMatmul(plainGraph, "logits", plainX, panels ? plainWPanels : plainW, plainLogits, n, c, d, d, 1, 1, d, cStride);
         plainGraph.transferToHost(DataTransferMode.EVERY_EXECUTION, plainLogits);
 
+        deviceBytes = bytesOf(w, wNorms, wPanelsByClass, wPanelsByFeature, x, labels, beta, marginHolder, logits, rowLoss, gradLogits,
+                rowTerms, xPanels, classStart, presentClasses, samplesByClass, gradX, gradW, plainX, plainW, plainWPanels, plainLogits);
+        long expected = deviceBytes(shape, variant);
+        if (deviceBytes != expected) {
+            throw new IllegalStateException("device buffers of " + shape + ": " + deviceBytes + " bytes, estimated " + expected);
+        }
         plan = new TornadoExecutionPlan(forward.snapshot(), backward.snapshot(), plainGraph.snapshot());
         plan.withDevice(device).withGridScheduler(grid.scheduler());
         if (profiler) {
-            plan.withProfiler(ProfilerMode.SILENT);
+            plan.withProfiler(options.profilerConsole() ? ProfilerMode.CONSOLE : ProfilerMode.SILENT);
         }
-        LOG.debug("tornado layer {} on {}: {} products, padded N={} C={} D={}", shape, device.getDeviceName(),
-                variant, grid.paddedBatch, grid.paddedClasses, grid.paddedFeatures);
+        LayerPool.opened(this);
+        LOG.debug("tornado layer {} on {}: {} products, padded N={} C={} D={}, {} device bytes", shape, device.getDeviceName(),
+                variant, grid.paddedBatch, grid.paddedClasses, grid.paddedFeatures, deviceBytes);
     }
 
     /**
@@ -236,6 +255,10 @@ final class TornadoLayer implements AutoCloseable {
     }
 
     private void execute(int graph) {
+        if (failingExecution >= 0 && executions++ == failingExecution) {
+            lastGraph = -1;
+            fault.fail(device, failingExecution);
+        }
         lastGraph = -1;
         TornadoExecutionResult result = plan.withGraph(graph).execute();
         lastGraph = graph;
@@ -260,6 +283,13 @@ final class TornadoLayer implements AutoCloseable {
         for (int i = 0; i < labelsHost.length; i++) {
             samples[next[labelsHost[i]]++] = i;
         }
+        int[] present = new int[labelsHost.length + 1];
+        for (int j = 0; j < c; j++) {
+            if (start[j + 1] > start[j]) {
+                present[++present[0]] = j;
+            }
+        }
+        HostCopies.copy(present, presentClasses);
         HostCopies.copy(start, classStart);
         HostCopies.copy(samples, samplesByClass);
     }
@@ -272,12 +302,81 @@ final class TornadoLayer implements AutoCloseable {
         return compileNanos;
     }
 
+    /** Arms {@code injection} for the pass that uses this layer now (executions count from 0); NONE disarms. */
+    void arm(FaultInjection injection) {
+        fault = injection;
+        failingExecution = injection.failingExecution();
+        executions = 0;
+    }
+
+    /** Bytes of the buffers this layer keeps on the device (each TornadoVM array with its header). */
+    long deviceBytes() {
+        return deviceBytes;
+    }
+
+    /**
+     * Device bytes a layer of this shape allocates, before anything is allocated (the constructor
+     * checks that its buffers add up to it). Also the size of the largest single buffer, in [1].
+     */
+    static long[] deviceBytesAndLargest(LayerShape shape, MatmulVariant variant) {
+        GridSizes grid = new GridSizes(shape, variant, 1);
+        long n = shape.batch();
+        long d = shape.features();
+        long c = shape.classes();
+        boolean panels = variant == MatmulVariant.PANELS;
+        int lanes = MatrixKernels.LANES;
+        long header = TornadoNativeArray.ARRAY_HEADER;
+        long[] floats = {c * d, c, panels ? (long) grid.paddedClasses * d : lanes, panels ? (long) grid.paddedFeatures * c : lanes, n * d,
+            (long) grid.paddedBatch * grid.paddedClasses, n * grid.paddedClasses, n * LSoftmaxKernels.TERMS_PER_ROW,
+            panels ? (long) grid.paddedFeatures * n : lanes, (long) grid.paddedBatch * grid.paddedFeatures,
+            (long) grid.paddedClasses * grid.paddedFeatures, n * d, panels ? 1 : c * d, panels ? (long) grid.paddedClasses * d : lanes,
+            (long) grid.paddedBatch * grid.paddedClasses};
+        long[] ints = {n, 1, c + 1, n + 1, n};
+        long[] doubles = {1, n};
+        long total = 0;
+        long largest = 0;
+        for (long count : floats) {
+            total += header + 4 * count;
+            largest = Math.max(largest, header + 4 * count);
+        }
+        for (long count : ints) {
+            total += header + 4 * count;
+        }
+        for (long count : doubles) {
+            total += header + 8 * count;
+        }
+        return new long[] {total, largest};
+    }
+
+    static long deviceBytes(LayerShape shape, MatmulVariant variant) {
+        return deviceBytesAndLargest(shape, variant)[0];
+    }
+
+    private static long bytesOf(Object... buffers) {
+        long total = 0;
+        for (Object buffer : buffers) {
+            total += switch (buffer) {
+                case TornadoNativeArray array -> array.getNumBytesOfSegmentWithHeader();
+                case VectorFloat16 vector -> vector.getArray().getNumBytesOfSegmentWithHeader();
+                default -> throw new IllegalArgumentException("not a device buffer: " + buffer);
+            };
+        }
+        return total;
+    }
+
+    /** Closes the execution plan (frees its device buffers); idempotent. */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
             plan.close();
-        } catch (TornadoExecutionPlanException e) {
+        } catch (TornadoExecutionPlanException | RuntimeException e) {
             LOG.warn("closing the TornadoVM execution plan: {}", e.toString());
+        } finally {
+            LayerPool.closed(this);
         }
     }
 }

@@ -135,6 +135,7 @@ final class TornadoPass implements LSoftmaxPass, TornadoRunInfo {
 
     private void switchToFallback(String reason) {
         fallbackReason = reason;
+        TornadoSupport.countFallbackWarning();
         LOG.warn("tornado pass on device {}: {}; running the {} pass instead", deviceLabel, reason, TornadoSupport.FALLBACK_PASS);
         if (layer != null) {
             try {
