@@ -46,6 +46,13 @@ final class TornadoLayer implements AutoCloseable {
     private static final int FORWARD_GRAPH = 0;
     private static final int BACKWARD_GRAPH = 1;
     private static final int PLAIN_GRAPH = 2;
+    /**
+     * {@code -Dlsoftmax.tornado.gradWPanels=true}: the softmax kernel also writes G in 16-class panels
+     * and G^T X reads that copy (panel products only). Off by default: G^T X alone runs ~20% faster from
+     * it, but the second write costs the softmax ~25 ms at 1024x512x10000 and the step measured no
+     * faster (benchmarks/RESULTS.md, TornadoVM pass, third round).
+     */
+    static final boolean GRAD_W_PANELS = Boolean.getBoolean("lsoftmax.tornado.gradWPanels");
 
     private final LayerShape shape;
     private final GridSizes grid;
@@ -66,7 +73,7 @@ final class TornadoLayer implements AutoCloseable {
     private final FloatArray logits;
     private final DoubleArray rowLoss;
     private final FloatArray gradLogits;
-    private final FloatArray gradPanels;        // G in 16-class panels (panel products only)
+    private final FloatArray gradPanels;        // G in 16-class panels (GRAD_W_PANELS only)
     private final FloatArray rowTerms;
 
     // per backward
@@ -118,7 +125,7 @@ final class TornadoLayer implements AutoCloseable {
         logits = new FloatArray(grid.paddedBatch * grid.paddedClasses);
         rowLoss = new DoubleArray(n);
         gradLogits = new FloatArray(n * grid.paddedClasses);
-        gradPanels = new FloatArray(panels ? n * grid.paddedClasses : 1);
+        gradPanels = new FloatArray(panels && GRAD_W_PANELS ? n * grid.paddedClasses : 1);
         rowTerms = new FloatArray(n * LSoftmaxKernels.TERMS_PER_ROW);
         xPanels = new VectorFloat16(panels ? grid.paddedFeatures / lanes * n : 1);
         classStart = new IntArray(c + 1);
@@ -139,7 +146,7 @@ final class TornadoLayer implements AutoCloseable {
         Object logitsB = panels ? wPanelsByClass : w;
         Object gradXB = panels ? wPanelsByFeature : w;
         Object gradWB = panels ? xPanels : x;
-        // G row-major (A of G W) and, for the panel products, a copy in 16-class panels (A of G^T X,
+        // G row-major (A of G W and G^T X) and, with GRAD_W_PANELS, a copy in 16-class panels (A of G^T X,
         // MatrixKernels.panelIndex): G^T X then reads A along contiguous runs instead of 40 KB strides.
         int panelRun = MatrixKernels.LANES;
         int panelStride = MatrixKernels.LANES * n;
@@ -153,7 +160,7 @@ final class TornadoLayer implements AutoCloseable {
         addMatmul(forward, "logits", x, logitsB, logits, n, c, d, d, 16 * d, 1, 16, 1, d, cStride);
         forward.task("targetMargin", LSoftmaxKernels::targetMargin, x, labels, wNorms, beta, marginHolder, logits, rowTerms, n, d, cStride, grid.rowsExtent(n))
                 .task("softmaxCrossEntropy", LSoftmaxKernels::softmaxCrossEntropy, logits, labels, beta, gradLogits, gradPanels, rowLoss, rowTerms, n, c,
-                        cStride, panels ? 1 : 0, grid.rowsExtent(n))
+                        cStride, panels && GRAD_W_PANELS ? 1 : 0, grid.rowsExtent(n))
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, logits, rowLoss)
                 .persistOnDevice(x, w, labels, gradLogits, gradPanels, rowTerms);
 
@@ -167,7 +174,7 @@ final class TornadoLayer implements AutoCloseable {
         addMatmul(backward, "gradXMatmul", gradLogits, gradXB, gradX, n, d, c, cStride, 16 * cStride, 1, 16, d, 1, dStride);
         backward.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, n, d, dStride, grid.elementColumnsExtent());
         // dW = G^T X: A(j, i) = G[i][j], B(i, d) = X[i][d]
-        if (panels) {
+        if (panels && GRAD_W_PANELS) {
             // A(j, i) = G[i][j] from the panels copy: rows j run along a panel row, samples i 16 floats apart
             addMatmul(backward, "gradWMatmul", gradPanels, gradWB, gradW, c, d, n, 1, panelStride, panelRun, panelRun * panelRun, d, 1, dStride);
         } else {
@@ -340,7 +347,7 @@ final class TornadoLayer implements AutoCloseable {
         int lanes = MatrixKernels.LANES;
         long header = TornadoNativeArray.ARRAY_HEADER;
         long[] floats = {c * d, c, panels ? (long) grid.paddedClasses * d : lanes, panels ? (long) grid.paddedFeatures * c : lanes, n * d,
-            (long) grid.paddedBatch * grid.paddedClasses, n * grid.paddedClasses, panels ? n * grid.paddedClasses : 1, n * LSoftmaxKernels.TERMS_PER_ROW,
+            (long) grid.paddedBatch * grid.paddedClasses, n * grid.paddedClasses, panels && GRAD_W_PANELS ? n * grid.paddedClasses : 1, n * LSoftmaxKernels.TERMS_PER_ROW,
             panels ? (long) grid.paddedFeatures * n : lanes, (long) grid.paddedBatch * grid.paddedFeatures,
             (long) grid.paddedClasses * grid.paddedFeatures, n * d, panels ? 1 : c * d, panels ? (long) grid.paddedClasses * d : lanes,
             (long) grid.paddedBatch * grid.paddedClasses};
