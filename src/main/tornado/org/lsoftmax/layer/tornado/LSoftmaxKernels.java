@@ -96,12 +96,15 @@ public final class LSoftmaxKernels {
     /**
      * Softmax cross-entropy per row, fused: lse_i = max_j f_ij + log sum_j exp(f_ij - max),
      * loss_i = lse_i - f_iy, G_ij = (exp(f_ij - lse_i) - [j = y]) / N. One float exp per logit (the
-     * exponentials are kept in G and scaled by 1 / (N sum) afterwards), summed in double. Then scales
-     * the row's backward terms by s = G_iy / (1 + beta):
-     * rowTerms = (s (psi' - 1), s (psi - c psi') |w|/|x|, s (psi - c psi') |x|/|w|).
+     * exponentials are kept in G and scaled by 1 / (N sum) afterwards), summed in double. G goes to
+     * {@code gradLogits} row-major (row stride {@code logitStride}, the A of G W) and, when
+     * {@code writePanels} is not 0, also to {@code gradPanels} as 16-class panels
+     * ({@link MatrixKernels#panelIndex}, the A of G^T X). Then scales the row's backward terms by
+     * s = G_iy / (1 + beta): rowTerms = (s (psi' - 1), s (psi - c psi') |w|/|x|, s (psi - c psi') |x|/|w|).
      */
     public static void softmaxCrossEntropy(FloatArray logits, IntArray labels, DoubleArray beta, FloatArray gradLogits,
-            DoubleArray rowLoss, FloatArray rowTerms, int batch, int classes, int logitStride, int gridRows) {
+            FloatArray gradPanels, DoubleArray rowLoss, FloatArray rowTerms, int batch, int classes, int logitStride, int writePanels,
+            int gridRows) {
         for (@Parallel int i = 0; i < gridRows; i++) {
             if (i < batch) {
                 int base = i * logitStride;
@@ -116,15 +119,23 @@ public final class LSoftmaxKernels {
                     gradLogits.set(base + j, e);
                     sumExp += e;
                 }
-                double logSumExp = max + Math.log(sumExp);
                 double inverseBatch = 1.0 / batch;
                 float scale = (float) (inverseBatch / sumExp);
+                int panelBase = i * MatrixKernels.LANES;
+                int panelStride = MatrixKernels.LANES * batch;
                 for (int j = 0; j < classes; j++) {
-                    gradLogits.set(base + j, gradLogits.get(base + j) * scale);
+                    float g = gradLogits.get(base + j) * scale;
+                    if (j == y) {
+                        g = (float) (g - inverseBatch);
+                    }
+                    gradLogits.set(base + j, g);
+                    if (writePanels != 0) {
+                        gradPanels.set(panelBase + (j >> 4) * panelStride + (j & 15), g);
+                    }
                 }
-                double targetGrad = gradLogits.get(base + y) - inverseBatch;
-                gradLogits.set(base + y, (float) targetGrad);
-                rowLoss.set(i, logSumExp - logits.get(base + y));
+                float targetLogit = logits.get(base + y);
+                double targetGrad = TornadoMath.exp(targetLogit - max) * scale - inverseBatch;
+                rowLoss.set(i, max + Math.log(sumExp) - targetLogit);
 
                 double termScale = targetGrad / (1.0 + beta.get(0));
                 double cross = rowTerms.get(i * TERMS_PER_ROW + TERM_CROSS);

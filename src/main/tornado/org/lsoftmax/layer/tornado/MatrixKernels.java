@@ -17,8 +17,11 @@ import uk.ac.manchester.tornado.api.types.vectors.Float16;
  *   <li>{@link #matmulTiled} for GPUs: 16 x 16 tiles of A and B staged in local memory by a
  *       {@link KernelContext} work-group.</li>
  * </ul>
- * A is read through strides, {@code A(r, k) = a[r * aRowStride + k * aDepthStride]}, so the same
- * kernel serves X W^T, G W and G^T X. Outputs are row-major with padded rows and columns
+ * A is read through strides, {@code A(r, k) = a[r * aRowStride + k * aDepthStride]} for a row-major
+ * matrix, or in general (panels form) through blocks of 16 rows and 16 columns,
+ * {@code a[(r / 16) * aRowPanelStride + (r % 16) * aRowStride + (k / 16) * aDepthPanelStride + (k % 16) * aDepthStride]},
+ * so the same kernel serves X W^T, G W and G^T X (the latter from a copy of G in 16-class panels,
+ * {@link #panelIndex}, so that it reads A along contiguous runs). Outputs are row-major with padded rows and columns
  * ({@link GridSizes}), so stores need no bounds checks.
  */
 public final class MatrixKernels {
@@ -36,6 +39,18 @@ public final class MatrixKernels {
     }
 
     /**
+     * Index of element (i, j) of a matrix with {@code rows} rows stored as 16-column panels: panel
+     * j / 16 holds its 16 columns of every row, row after row. The softmax kernel writes a second copy
+     * of G = dJ/df this way for G^T X, which then reads 8 classes of one sample as 8 contiguous floats
+     * and the next sample 64 bytes further: one stream, instead of one 40 KB stride per sample in the
+     * row-major G. (G W keeps the row-major G: with panels it would jump 16 * rows floats every 16
+     * classes, and measured slower.)
+     */
+    public static int panelIndex(int i, int j, int rows) {
+        return (j >> 4) * (LANES * rows) + i * LANES + (j & 15);
+    }
+
+    /**
      * out(r, c) = sum_k A(r, k) B(k, c) by outer products: for each k, eight broadcast A(r, k) times the
      * two 16-wide panel vectors B(k, c..c+31). B is packed: {@code bPanels[p * depth + k]} holds
      * B(k, 16p .. 16p+15) (zero past the last column). Rows past {@code rows} read row rows-1 and land
@@ -46,18 +61,26 @@ public final class MatrixKernels {
      * fails to compile inside the k loop.
      */
     public static void matmulPanels(FloatArray a, VectorFloat16 bPanels, FloatArray out, int rows, int depth,
-            int aRowStride, int aDepthStride, int rowBlocks, int panelPairs) {
+            int aRowStride, int aRowPanelStride, int aDepthStride, int aDepthPanelStride, int rowBlocks, int panelPairs) {
         for (@Parallel int block = 0; block < rowBlocks; block++) {
             for (@Parallel int pair = 0; pair < panelPairs; pair++) {
                 int firstRow = block * BLOCK_ROWS;
-                int a0 = Math.min(firstRow + 0, rows - 1) * aRowStride;
-                int a1 = Math.min(firstRow + 1, rows - 1) * aRowStride;
-                int a2 = Math.min(firstRow + 2, rows - 1) * aRowStride;
-                int a3 = Math.min(firstRow + 3, rows - 1) * aRowStride;
-                int a4 = Math.min(firstRow + 4, rows - 1) * aRowStride;
-                int a5 = Math.min(firstRow + 5, rows - 1) * aRowStride;
-                int a6 = Math.min(firstRow + 6, rows - 1) * aRowStride;
-                int a7 = Math.min(firstRow + 7, rows - 1) * aRowStride;
+                int r0 = Math.min(firstRow + 0, rows - 1);
+                int a0 = (r0 >> 4) * aRowPanelStride + (r0 & 15) * aRowStride;
+                int r1 = Math.min(firstRow + 1, rows - 1);
+                int a1 = (r1 >> 4) * aRowPanelStride + (r1 & 15) * aRowStride;
+                int r2 = Math.min(firstRow + 2, rows - 1);
+                int a2 = (r2 >> 4) * aRowPanelStride + (r2 & 15) * aRowStride;
+                int r3 = Math.min(firstRow + 3, rows - 1);
+                int a3 = (r3 >> 4) * aRowPanelStride + (r3 & 15) * aRowStride;
+                int r4 = Math.min(firstRow + 4, rows - 1);
+                int a4 = (r4 >> 4) * aRowPanelStride + (r4 & 15) * aRowStride;
+                int r5 = Math.min(firstRow + 5, rows - 1);
+                int a5 = (r5 >> 4) * aRowPanelStride + (r5 & 15) * aRowStride;
+                int r6 = Math.min(firstRow + 6, rows - 1);
+                int a6 = (r6 >> 4) * aRowPanelStride + (r6 & 15) * aRowStride;
+                int r7 = Math.min(firstRow + 7, rows - 1);
+                int a7 = (r7 >> 4) * aRowPanelStride + (r7 & 15) * aRowStride;
                 int lowPanel = 2 * pair * depth;
                 int highPanel = lowPanel + depth;
                 Float16 bLow = bPanels.get(lowPanel);
@@ -94,8 +117,14 @@ public final class MatrixKernels {
                 Float16 c6High = Float16.mult(bHigh, splat6);
                 Float16 c7Low = Float16.mult(bLow, splat7);
                 Float16 c7High = Float16.mult(bHigh, splat7);
-                for (int k = 1; k < depth; k++) {
-                    int aColumn = k * aDepthStride;
+                // k in blocks of 16: A's address is linear in k inside a block (16-column panels of A)
+                int depthBlocks = (depth + LANES - 1) / LANES;
+                for (int kb = 0; kb < depthBlocks; kb++) {
+                  int blockStart = kb * LANES;
+                  int blockEnd = Math.min(depth, blockStart + LANES);
+                  int aBlock = kb * aDepthPanelStride - blockStart * aDepthStride;
+                  for (int k = Math.max(blockStart, 1); k < blockEnd; k++) {
+                    int aColumn = aBlock + k * aDepthStride;
                     Float16 low = bPanels.get(lowPanel + k);
                     Float16 high = bPanels.get(highPanel + k);
                     float v0 = a.get(a0 + aColumn);
@@ -130,6 +159,7 @@ public final class MatrixKernels {
                     Float16 s7 = new Float16(v7, v7, v7, v7, v7, v7, v7, v7, v7, v7, v7, v7, v7, v7, v7, v7);
                     c7Low = Float16.add(c7Low, Float16.mult(low, s7));
                     c7High = Float16.add(c7High, Float16.mult(high, s7));
+                  }
                 }
                 int outStride = panelPairs * BLOCK_COLUMNS;
                 int o = firstRow * outStride + pair * BLOCK_COLUMNS;

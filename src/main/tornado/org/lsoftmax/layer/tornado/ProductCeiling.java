@@ -34,26 +34,28 @@ final class ProductCeiling implements TornadoProducts {
         Random random = new Random(1);
         FloatArray x = filled(n * d, random);
         FloatArray g = filled(n * cStride, random);
+        FloatArray gPanels = filled(n * cStride, random);
         VectorFloat16 wByClass = filled16(grid.paddedClasses / lanes * d, random);
         VectorFloat16 wByFeature = filled16(grid.paddedFeatures / lanes * c, random);
         VectorFloat16 xPanels = filled16(grid.paddedFeatures / lanes * n, random);
         FloatArray logits = new FloatArray(grid.paddedBatch * cStride);
         FloatArray gradX = new FloatArray(grid.paddedBatch * dStride);
         FloatArray gradW = new FloatArray(grid.paddedClasses * dStride);
-        // one graph (and plan) per product, so that each can be timed alone
+        // G row-major for G W and in 16-class panels (MatrixKernels.panelIndex) for G^T X, as the layer keeps it; one graph (and plan)
+        // per product, so that each can be timed alone
         TaskGraph logitsGraph = new TaskGraph(GRAPH + "Logits")
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, x, wByClass)
-                .task("product", MatrixKernels::matmulPanels, x, wByClass, logits, n, d, d, 1, GridSizes.rowBlocks(grid.paddedBatch),
+                .task("product", MatrixKernels::matmulPanels, x, wByClass, logits, n, d, d, 16 * d, 1, 16, GridSizes.rowBlocks(grid.paddedBatch),
                         GridSizes.panelPairs(cStride))
                 .transferToHost(DataTransferMode.UNDER_DEMAND, logits);
         TaskGraph gradXGraph = new TaskGraph(GRAPH + "GradX")
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, g, wByFeature)
-                .task("product", MatrixKernels::matmulPanels, g, wByFeature, gradX, n, c, cStride, 1, GridSizes.rowBlocks(grid.paddedBatch),
+                .task("product", MatrixKernels::matmulPanels, g, wByFeature, gradX, n, c, cStride, lanes * cStride, 1, lanes, GridSizes.rowBlocks(grid.paddedBatch),
                         GridSizes.panelPairs(dStride))
                 .transferToHost(DataTransferMode.UNDER_DEMAND, gradX);
         TaskGraph gradWGraph = new TaskGraph(GRAPH + "GradW")
-                .transferToDevice(DataTransferMode.FIRST_EXECUTION, g, xPanels)
-                .task("product", MatrixKernels::matmulPanels, g, xPanels, gradW, c, n, 1, cStride, GridSizes.rowBlocks(grid.paddedClasses),
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, gPanels, xPanels)
+                .task("product", MatrixKernels::matmulPanels, gPanels, xPanels, gradW, c, n, 1, lanes * n, lanes, lanes * lanes, GridSizes.rowBlocks(grid.paddedClasses),
                         GridSizes.panelPairs(dStride))
                 .transferToHost(DataTransferMode.UNDER_DEMAND, gradW);
         GridScheduler scheduler = new GridScheduler();

@@ -46,6 +46,13 @@ final class TornadoLayer implements AutoCloseable {
     private static final int FORWARD_GRAPH = 0;
     private static final int BACKWARD_GRAPH = 1;
     private static final int PLAIN_GRAPH = 2;
+    /**
+     * {@code -Dlsoftmax.tornado.gradWPanels=true}: the softmax kernel also writes G in 16-class panels
+     * and G^T X reads that copy (panel products only). Off by default: G^T X alone runs ~20% faster from
+     * it, but the second write costs the softmax ~25 ms at 1024x512x10000 and the step measured no
+     * faster (benchmarks/RESULTS.md, TornadoVM pass, third round).
+     */
+    static final boolean GRAD_W_PANELS = Boolean.getBoolean("lsoftmax.tornado.gradWPanels");
 
     private final LayerShape shape;
     private final GridSizes grid;
@@ -66,6 +73,7 @@ final class TornadoLayer implements AutoCloseable {
     private final FloatArray logits;
     private final DoubleArray rowLoss;
     private final FloatArray gradLogits;
+    private final FloatArray gradPanels;        // G in 16-class panels (GRAD_W_PANELS only)
     private final FloatArray rowTerms;
 
     // per backward
@@ -117,6 +125,7 @@ final class TornadoLayer implements AutoCloseable {
         logits = new FloatArray(grid.paddedBatch * grid.paddedClasses);
         rowLoss = new DoubleArray(n);
         gradLogits = new FloatArray(n * grid.paddedClasses);
+        gradPanels = new FloatArray(panels && GRAD_W_PANELS ? n * grid.paddedClasses : 1);
         rowTerms = new FloatArray(n * LSoftmaxKernels.TERMS_PER_ROW);
         xPanels = new VectorFloat16(panels ? grid.paddedFeatures / lanes * n : 1);
         classStart = new IntArray(c + 1);
@@ -137,6 +146,10 @@ final class TornadoLayer implements AutoCloseable {
         Object logitsB = panels ? wPanelsByClass : w;
         Object gradXB = panels ? wPanelsByFeature : w;
         Object gradWB = panels ? xPanels : x;
+        // G row-major (A of G W and G^T X) and, with GRAD_W_PANELS, a copy in 16-class panels (A of G^T X,
+        // MatrixKernels.panelIndex): G^T X then reads A along contiguous runs instead of 40 KB strides.
+        int panelRun = MatrixKernels.LANES;
+        int panelStride = MatrixKernels.LANES * n;
 
         // Forward: W travels every execution (the training loop changes it every step; it is O(C*D),
         // small next to the O(N*D*C) products), together with its packed panels.
@@ -144,34 +157,40 @@ final class TornadoLayer implements AutoCloseable {
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {x, labels, beta, marginHolder, w, wPanelsByClass}
                         : new Object[] {x, labels, beta, marginHolder, w})
                 .task("classNorms", LSoftmaxKernels::classNorms, w, wNorms, c, d, grid.rowsExtent(c));
-        addMatmul(forward, "logits", x, logitsB, logits, n, c, d, d, 1, 1, d, cStride);
+        addMatmul(forward, "logits", x, logitsB, logits, n, c, d, d, 16 * d, 1, 16, 1, d, cStride);
         forward.task("targetMargin", LSoftmaxKernels::targetMargin, x, labels, wNorms, beta, marginHolder, logits, rowTerms, n, d, cStride, grid.rowsExtent(n))
-                .task("softmaxCrossEntropy", LSoftmaxKernels::softmaxCrossEntropy, logits, labels, beta, gradLogits, rowLoss, rowTerms, n, c, cStride, grid.rowsExtent(n))
+                .task("softmaxCrossEntropy", LSoftmaxKernels::softmaxCrossEntropy, logits, labels, beta, gradLogits, gradPanels, rowLoss, rowTerms, n, c,
+                        cStride, panels && GRAD_W_PANELS ? 1 : 0, grid.rowsExtent(n))
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, logits, rowLoss)
-                .persistOnDevice(x, w, labels, gradLogits, rowTerms);
+                .persistOnDevice(x, w, labels, gradLogits, gradPanels, rowTerms);
 
         // Backward: X, W, labels, G and the per-row terms stay on the device from the forward graph,
         // which always runs right before it (TornadoVM 5.2 hands buffers over from the graph executed last).
         TaskGraph backward = new TaskGraph(BACKWARD)
-                .consumeFromDevice(FORWARD, x, w, labels, gradLogits, rowTerms)
+                .consumeFromDevice(FORWARD, x, w, labels, gradLogits, gradPanels, rowTerms)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {wPanelsByFeature, xPanels, presentClasses, classStart, samplesByClass}
                         : new Object[] {presentClasses, classStart, samplesByClass});
         // dX = G W: A = G (N x C, row stride cStride), B(j, d) = W[j][d]
-        addMatmul(backward, "gradXMatmul", gradLogits, gradXB, gradX, n, d, c, cStride, 1, d, 1, dStride);
+        addMatmul(backward, "gradXMatmul", gradLogits, gradXB, gradX, n, d, c, cStride, 16 * cStride, 1, 16, d, 1, dStride);
         backward.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, n, d, dStride, grid.elementColumnsExtent());
         // dW = G^T X: A(j, i) = G[i][j], B(i, d) = X[i][d]
-        addMatmul(backward, "gradWMatmul", gradLogits, gradWB, gradW, c, d, n, 1, cStride, d, 1, dStride);
+        if (panels && GRAD_W_PANELS) {
+            // A(j, i) = G[i][j] from the panels copy: rows j run along a panel row, samples i 16 floats apart
+            addMatmul(backward, "gradWMatmul", gradPanels, gradWB, gradW, c, d, n, 1, panelStride, panelRun, panelRun * panelRun, d, 1, dStride);
+        } else {
+            addMatmul(backward, "gradWMatmul", gradLogits, gradWB, gradW, c, d, n, 1, 16, cStride, 16 * cStride, d, 1, dStride);
+        }
         backward.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, presentClasses, classStart, samplesByClass, rowTerms, gradW, n, d, dStride,
                 grid.elementColumnsExtent())
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, gradX, gradW);
 
         TaskGraph plainGraph = new TaskGraph(PLAIN)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, plainX, panels ? plainWPanels : plainW);
-        addMatmul(plainGraph, "logits", plainX, panels ? plainWPanels : plainW, plainLogits, n, c, d, d, 1, 1, d, cStride);
+        addMatmul(plainGraph, "logits", plainX, panels ? plainWPanels : plainW, plainLogits, n, c, d, d, 16 * d, 1, 16, 1, d, cStride);
         plainGraph.transferToHost(DataTransferMode.EVERY_EXECUTION, plainLogits);
 
         deviceBytes = bytesOf(w, wNorms, wPanelsByClass, wPanelsByFeature, x, labels, beta, marginHolder, logits, rowLoss, gradLogits,
-                rowTerms, xPanels, classStart, presentClasses, samplesByClass, gradX, gradW, plainX, plainW, plainWPanels, plainLogits);
+                gradPanels, rowTerms, xPanels, classStart, presentClasses, samplesByClass, gradX, gradW, plainX, plainW, plainWPanels, plainLogits);
         long expected = deviceBytes(shape, variant);
         if (deviceBytes != expected) {
             throw new IllegalStateException("device buffers of " + shape + ": " + deviceBytes + " bytes, estimated " + expected);
@@ -188,15 +207,16 @@ final class TornadoLayer implements AutoCloseable {
 
     /**
      * Adds the task out(r, c) = sum_k A(r, k) B(k, c) for r < rows, c < columns, k < depth, with
-     * A(r, k) = a[r * aRowStride + k * aDepthStride] and (tiled form) B(k, c) = b[k * bDepthStride +
+     * A(r, k) = a[(r / 16) * aRowPanelStride + (r % 16) * aRowStride + (k / 16) * aDepthPanelStride + (k % 16) * aDepthStride]
+     * (the tiled form takes only row-major A: aRowPanelStride = 16 aRowStride, aDepthPanelStride = 16 aDepthStride) and (tiled form) B(k, c) = b[k * bDepthStride +
      * c * bColumnStride]; the panel form reads B from its packed panels instead.
      */
     private void addMatmul(TaskGraph graph, String task, FloatArray a, Object b, FloatArray out, int rows, int columns, int depth,
-            int aRowStride, int aDepthStride, int bDepthStride, int bColumnStride, int outStride) {
+            int aRowStride, int aRowPanelStride, int aDepthStride, int aDepthPanelStride, int bDepthStride, int bColumnStride, int outStride) {
         if (grid.matmulVariant == MatmulVariant.PANELS) {
             int paddedRows = out.getSize() / outStride;
-            graph.task(task, MatrixKernels::matmulPanels, a, (VectorFloat16) b, out, rows, depth, aRowStride, aDepthStride,
-                    GridSizes.rowBlocks(paddedRows), GridSizes.panelPairs(outStride));
+            graph.task(task, MatrixKernels::matmulPanels, a, (VectorFloat16) b, out, rows, depth, aRowStride, aRowPanelStride, aDepthStride,
+                    aDepthPanelStride, GridSizes.rowBlocks(paddedRows), GridSizes.panelPairs(outStride));
         } else {
             graph.task(task, MatrixKernels::matmulTiled, new KernelContext(), a, (FloatArray) b, out, rows, columns, depth,
                     aRowStride, aDepthStride, bDepthStride, bColumnStride, outStride);
@@ -327,7 +347,7 @@ final class TornadoLayer implements AutoCloseable {
         int lanes = MatrixKernels.LANES;
         long header = TornadoNativeArray.ARRAY_HEADER;
         long[] floats = {c * d, c, panels ? (long) grid.paddedClasses * d : lanes, panels ? (long) grid.paddedFeatures * c : lanes, n * d,
-            (long) grid.paddedBatch * grid.paddedClasses, n * grid.paddedClasses, n * LSoftmaxKernels.TERMS_PER_ROW,
+            (long) grid.paddedBatch * grid.paddedClasses, n * grid.paddedClasses, panels && GRAD_W_PANELS ? n * grid.paddedClasses : 1, n * LSoftmaxKernels.TERMS_PER_ROW,
             panels ? (long) grid.paddedFeatures * n : lanes, (long) grid.paddedBatch * grid.paddedFeatures,
             (long) grid.paddedClasses * grid.paddedFeatures, n * d, panels ? 1 : c * d, panels ? (long) grid.paddedClasses * d : lanes,
             (long) grid.paddedBatch * grid.paddedClasses};

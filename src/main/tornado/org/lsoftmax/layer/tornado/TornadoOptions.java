@@ -10,6 +10,8 @@ import java.util.Locale;
  *   <li>{@code lsoftmax.tornado.profiler} = {@code true} (default) or {@code false}: TornadoVM's
  *       profiler, which gives {@link org.lsoftmax.layer.tornado.TornadoRunInfo} its kernel times;
  *       {@code console}: also prints TornadoVM's per-task times (JSON) after every execution</li>
+ *   <li>{@code lsoftmax.tornado.gradWPanels} = {@code false} (default) or {@code true}: G^T X from
+ *       a copy of G in 16-class panels ({@link TornadoLayer#GRAD_W_PANELS}; read once, at class load)</li>
  *   <li>{@code lsoftmax.tornado.localSize} = 16 (default): work-group size of the row-wise kernels
  *       (PoCL's default puts a whole 1-D range in one work-group, i.e. on one core)</li>
  *   <li>{@code lsoftmax.tornado.deviceMemoryLimit} = bytes (default: the device's global memory): a

@@ -33,7 +33,9 @@ class TornadoPassTest {
     private static final double TOLERANCE = 1e-4;
     private static final double[] BETAS = {0.0, 1.0, 1000.0};
     /** Shapes that are multiples of no work-group or block size. */
-    private static final List<LayerShape> SHAPES = List.of(new LayerShape(37, 29, 11), new LayerShape(130, 70, 13));
+    private static final List<LayerShape> SHAPES = List.of(new LayerShape(37, 29, 11), new LayerShape(130, 70, 13),
+            // several 16-class panels of G and 16-deep blocks of every product
+            new LayerShape(45, 36, 53));
 
     /** Per test (not @BeforeAll), so that each test is reported as skipped, with the reason. */
     @BeforeEach
