@@ -48,6 +48,8 @@ public final class JvmPass implements LSoftmaxPass {
     /** Samples grouped by class (counting sort, index order inside a class): class j owns samplesByClass[classStart[j] .. classStart[j+1]). */
     private final int[] classStart;
     private final int[] samplesByClass;
+    /** Per-worker lane scratch for the softmax row sums (padded apart: no false sharing). */
+    private final double[][] laneScratch;
 
     private final WorkerPool.Task targetTask = this::targetColumnShare;
     private final WorkerPool.Task softmaxTask = this::softmaxShare;
@@ -79,6 +81,7 @@ public final class JvmPass implements LSoftmaxPass {
         this.gradientLogits = new float[shape.logitsSize()];
         this.classStart = new int[shape.classes() + 1];
         this.samplesByClass = new int[n];
+        this.laneScratch = new double[threads][RowOps.SCRATCH_DOUBLES + 16];
     }
 
     @Override
@@ -103,7 +106,7 @@ public final class JvmPass implements LSoftmaxPass {
 
     @Override
     public double forward(float[] x, float[] w, int[] labels, double beta, float[] logits) {
-        LayerChecks.checkForwardInputs(shape, x, w, labels, beta);
+        checkForwardInputs(x, w, labels, beta);
         LayerChecks.checkOutput("logits", logits, shape.batch(), shape.classes());
         this.x = x;
         this.w = w;
@@ -161,6 +164,23 @@ public final class JvmPass implements LSoftmaxPass {
         labels = null;
     }
 
+    /**
+     * {@link LayerChecks#checkForwardInputs} in the same order, with the O(N*D + C*D) finite checks
+     * vectorised; on a failure the scalar check of LayerChecks finds the index and throws its message.
+     */
+    private void checkForwardInputs(float[] x, float[] w, int[] labels, double beta) {
+        LayerChecks.checkLength("X", x == null ? -1 : x.length, shape.batch(), shape.features());
+        LayerChecks.checkLength("W", w == null ? -1 : w.length, shape.classes(), shape.features());
+        LayerChecks.checkLabels(labels, shape);
+        LayerChecks.checkBeta(beta);
+        if (!RowOps.allFinite(x)) {
+            LayerChecks.checkFinite("X", x, shape.features());
+        }
+        if (!RowOps.allFinite(w)) {
+            LayerChecks.checkFinite("W", w, shape.features());
+        }
+    }
+
     private void runRows(WorkerPool.Task task, long elements) {
         if (elements < SERIAL_ROW_ELEMENTS || workers.size() == 1) {
             task.run(0, 1);
@@ -216,11 +236,12 @@ public final class JvmPass implements LSoftmaxPass {
         int to = shareStart(n, worker + 1, workerCount);
         float[] f = logits;
         float[] g = gradientLogits;
+        double[] scratch = laneScratch[worker];
         for (int i = from; i < to; i++) {
             int row = i * c;
             int y = labels[i];
             float max = RowOps.max(f, row, c);
-            double sumExp = RowOps.expShiftedAndSum(f, row, max, g, row, c);
+            double sumExp = RowOps.expShiftedAndSum(f, row, max, g, row, c, scratch);
             double logSumExp = max + Math.log(sumExp);
             rowLoss[i] = logSumExp - f[row + y];
             RowOps.scale(g, row, c, (float) (1.0 / (sumExp * n)));

@@ -166,6 +166,38 @@ class JvmPassTest {
     }
 
     @Test
+    void nonFiniteValuesAnywhereFailWithTheReferenceMessage() {
+        // 70 x 33 = 2310 values: several full 4-vector blocks of the vectorised check plus a scalar tail
+        LayerShape shape = new LayerShape(70, 33, 9);
+        LayerInputs good = LayerInputs.draw(shape, new Random(2), Integer.MAX_VALUE);
+        float[] logits = new float[shape.logitsSize()];
+        float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        int[] xPositions = {0, 15, 16, 63, 64, 1000, 2303, 2304, 2309};
+        int[] wPositions = {0, 31, 200, 296};
+        try (LSoftmaxPass jvm = new JvmPass(shape, 3, 2); LSoftmaxPass reference = new ReferencePass(shape, 3)) {
+            for (float value : bad) {
+                for (int position : xPositions) {
+                    float[] x = good.x().clone();
+                    x[position] = value;
+                    x[x.length - 1] = Float.NaN; // a later bad value: the message must name the first one
+                    assertSameFailure(jvm, reference, p -> p.forward(x, good.w(), good.labels(), 1.0, logits),
+                            value + " in X at " + position);
+                }
+                for (int position : wPositions) {
+                    float[] w = good.w().clone();
+                    w[position] = value;
+                    assertSameFailure(jvm, reference, p -> p.forward(good.x(), w, good.labels(), 1.0, logits),
+                            value + " in W at " + position);
+                }
+            }
+            // huge but finite values pass the check (v - v is 0, not NaN)
+            float[] huge = good.x().clone();
+            Arrays.fill(huge, Float.MAX_VALUE);
+            jvm.forward(huge, good.w(), good.labels(), 1.0, logits);
+        }
+    }
+
+    @Test
     void factoryCreatesTheJvmPass() {
         try (LSoftmaxPass pass = PassFactory.create("jvm", new LayerShape(2, 3, 4), 2, new PassOptions(3, null))) {
             assertEquals("jvm", pass.name());
