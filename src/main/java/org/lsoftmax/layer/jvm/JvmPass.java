@@ -48,6 +48,8 @@ public final class JvmPass implements LSoftmaxPass {
     /** Samples grouped by class (counting sort, index order inside a class): class j owns samplesByClass[classStart[j] .. classStart[j+1]). */
     private final int[] classStart;
     private final int[] samplesByClass;
+    /** {@code cos(j pi / m)} for j = 1..m-1, as {@link LSoftmaxMath#marginK} computes them per call. */
+    private final double[] marginThresholds;
     /** Per-worker lane scratch for the softmax row sums (padded apart: no false sharing). */
     private final double[][] laneScratch;
 
@@ -81,7 +83,11 @@ public final class JvmPass implements LSoftmaxPass {
         this.gradientLogits = new float[shape.logitsSize()];
         this.classStart = new int[shape.classes() + 1];
         this.samplesByClass = new int[n];
-        this.laneScratch = new double[threads][RowOps.SCRATCH_DOUBLES + 16];
+        this.marginThresholds = new double[this.margin];
+        for (int j = 1; j < this.margin; j++) {
+            marginThresholds[j] = Math.cos(j * Math.PI / this.margin);
+        }
+        this.laneScratch = new double[threads][Math.max(RowOps.SCRATCH_DOUBLES, RowOps.THREE_DOTS_SCRATCH) + 16];
     }
 
     @Override
@@ -204,10 +210,13 @@ public final class JvmPass implements LSoftmaxPass {
         int c = shape.classes();
         int from = shareStart(n, worker, workerCount);
         int to = shareStart(n, worker + 1, workerCount);
+        double[] dots = laneScratch[worker];
         for (int i = from; i < to; i++) {
             int y = labels[i];
-            double xNormValue = Math.sqrt(RowOps.dot(x, i * d, x, i * d, d));
-            double wNormValue = Math.sqrt(RowOps.dot(w, y * d, w, y * d, d));
+            // x.x, w.w and x.w in one pass over the two rows
+            RowOps.threeDots(x, i * d, w, y * d, d, dots);
+            double xNormValue = Math.sqrt(dots[0]);
+            double wNormValue = Math.sqrt(dots[1]);
             xNorm[i] = xNormValue;
             wTargetNorm[i] = wNormValue;
             double normProduct = xNormValue * wNormValue;
@@ -215,13 +224,15 @@ public final class JvmPass implements LSoftmaxPass {
             if (!hasAngle[i]) {
                 continue; // plain logit and plain gradient (ERRATA item 6)
             }
-            double dot = RowOps.dot(x, i * d, w, y * d, d);
+            double dot = dots[2];
             double cosTheta = LSoftmaxMath.clampCos(dot / normProduct);
-            int k = LSoftmaxMath.marginK(cosTheta, margin);
+            int k = marginK(cosTheta);
             double psi = LSoftmaxMath.psi(cosTheta, margin, k);
+            double dPsi = LSoftmaxMath.dPsiDCos(cosTheta, margin, k);
             logits[i * c + y] = (float) LSoftmaxMath.targetLogit(dot, normProduct, psi, beta);
-            crossCoefficient[i] = LSoftmaxMath.crossCoefficient(cosTheta, margin, k);
-            radialCoefficient[i] = LSoftmaxMath.radialCoefficient(cosTheta, margin, k);
+            // LSoftmaxMath.crossCoefficient and radialCoefficient, with psi and psi' evaluated once
+            crossCoefficient[i] = dPsi - 1.0;
+            radialCoefficient[i] = psi - cosTheta * dPsi;
         }
     }
 
@@ -296,6 +307,17 @@ public final class JvmPass implements LSoftmaxPass {
                 RowOps.addTwoScaled(dw, y * d, alpha, x, i * d, gamma, w, y * d, d);
             }
         }
+    }
+
+    /** {@link LSoftmaxMath#marginK} with the thresholds computed once (same values, same comparisons). */
+    private int marginK(double cosTheta) {
+        int k = 0;
+        for (int j = 1; j < margin; j++) {
+            if (cosTheta <= marginThresholds[j]) {
+                k = j;
+            }
+        }
+        return k;
     }
 
     /** Counting sort of the samples by label, stable (index order within a class). */

@@ -72,6 +72,51 @@ final class RowOps {
         return finite;
     }
 
+    /** Doubles of scratch that {@link #threeDots} needs. */
+    static final int THREE_DOTS_SCRATCH = 3 * DOUBLE_LANES;
+
+    /**
+     * {@code out[0] = x.x}, {@code out[1] = w.w}, {@code out[2] = x.w} over one pass on both rows, each
+     * exactly as {@link #dot} computes it (same lanes, same order, same tail). {@code out} holds at
+     * least {@link #THREE_DOTS_SCRATCH} doubles (one array per thread): lane sums go through it so that
+     * no accumulator is boxed.
+     */
+    static void threeDots(float[] x, int xOffset, float[] w, int wOffset, int length, double[] out) {
+        DoubleVector xx = DoubleVector.zero(DOUBLES);
+        DoubleVector ww = DoubleVector.zero(DOUBLES);
+        DoubleVector xw = DoubleVector.zero(DOUBLES);
+        int p = 0;
+        int bound = HALF_FLOATS.loopBound(length);
+        for (; p < bound; p += DOUBLE_LANES) {
+            DoubleVector xv = widen(x, xOffset + p);
+            DoubleVector wv = widen(w, wOffset + p);
+            xx = xv.fma(xv, xx);
+            ww = wv.fma(wv, ww);
+            xw = xv.fma(wv, xw);
+        }
+        xx.intoArray(out, 0);
+        ww.intoArray(out, DOUBLE_LANES);
+        xw.intoArray(out, 2 * DOUBLE_LANES);
+        double sumXX = out[0];
+        double sumWW = out[DOUBLE_LANES];
+        double sumXW = out[2 * DOUBLE_LANES];
+        for (int lane = 1; lane < DOUBLE_LANES; lane++) {
+            sumXX += out[lane];
+            sumWW += out[DOUBLE_LANES + lane];
+            sumXW += out[2 * DOUBLE_LANES + lane];
+        }
+        for (; p < length; p++) {
+            double xValue = x[xOffset + p];
+            double wValue = w[wOffset + p];
+            sumXX += xValue * xValue;
+            sumWW += wValue * wValue;
+            sumXW += xValue * wValue;
+        }
+        out[0] = sumXX;
+        out[1] = sumWW;
+        out[2] = sumXW;
+    }
+
     /** {@code max_j row[j]}. */
     static float max(float[] row, int offset, int length) {
         FloatVector max = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
