@@ -232,21 +232,22 @@ public final class Sgemm implements AutoCloseable {
                         Packing.packSliceRows(source, transposedA, rows, depth, ip * MR, MR, sliceStart, sliceDepth,
                                 block, (ip - ic) * MR * sliceDepth);
                     }
-                    for (int jp = jc; jp < jcEnd; jp++) {
-                        int bOffset = jp * NR * depth + sliceStart * NR;
-                        int column0 = jp * NR;
-                        int tileColumns = Math.min(NR, columns - column0);
-                        for (int ip = ic; ip < icEnd; ip++) {
-                            int row0 = ip * MR;
-                            int tileRows = Math.min(MR, rows - row0);
-                            float[] aArray = source;
-                            int aOffset = row0 * depth + sliceStart;
-                            int lda = depth;
-                            if (ip >= packedFrom) {
-                                aArray = block;
-                                aOffset = (ip - ic) * MR * sliceDepth;
-                                lda = sliceDepth;
-                            }
+                    // A micro-panel (MR x KC, 8 KiB) fixed and L1-resident in the inner loop; B micro-panels stream from the L2 block
+                    for (int ip = ic; ip < icEnd; ip++) {
+                        int row0 = ip * MR;
+                        int tileRows = Math.min(MR, rows - row0);
+                        float[] aArray = source;
+                        int aOffset = row0 * depth + sliceStart;
+                        int lda = depth;
+                        if (ip >= packedFrom) {
+                            aArray = block;
+                            aOffset = (ip - ic) * MR * sliceDepth;
+                            lda = sliceDepth;
+                        }
+                        for (int jp = jc; jp < jcEnd; jp++) {
+                            int bOffset = jp * NR * depth + sliceStart * NR;
+                            int column0 = jp * NR;
+                            int tileColumns = Math.min(NR, columns - column0);
                             if (tileColumns == NR && tileRows == MR) {
                                 MicroKernel.multiplyRows(aArray, aOffset, lda, pb, bOffset, sliceDepth,
                                         out, row0 * columns + column0, columns, loadC);
