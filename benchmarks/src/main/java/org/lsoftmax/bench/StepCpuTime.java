@@ -12,9 +12,10 @@ import org.lsoftmax.layer.jvm.Sgemm;
  * A noise-robust companion of the JMH benchmarks for a shared machine: in one JVM, back to back and
  * interleaved, it times the jvm pass's step at m = 1 and m = 4, its three {@link Sgemm} products and
  * (when org.bytedeco:openblas loads) OpenBLAS's sgemm on the same products, by the CPU time of the
- * calling thread (ThreadMXBean: time other processes hold the core is not counted) and by wall time.
- * CPU time is the measure for threads = 1 (everything runs on the caller; run with
- * OPENBLAS_NUM_THREADS=1 so OpenBLAS does too); with more threads use the wall-time columns.
+ * CPU time it consumed (time other processes hold the cores is not counted) and by wall time. CPU
+ * time is the calling thread's with threads = 1 (everything runs on the caller; run with
+ * OPENBLAS_NUM_THREADS=1 so OpenBLAS does too) and the whole process's with more threads (the
+ * workers' spinning included; GFLOP/s per CPU-second then measures efficiency, not speed).
  *
  * <pre>java --add-modules jdk.incubator.vector -cp target/benchmarks.jar org.lsoftmax.bench.StepCpuTime N D C threads reps</pre>
  */
@@ -22,6 +23,14 @@ public final class StepCpuTime {
 
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    private static final com.sun.management.OperatingSystemMXBean PROCESS =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    /** Process CPU time instead of the caller's (set when threads > 1). */
+    private static boolean processCpu;
+
+    private static long cpuNanos() {
+        return processCpu ? PROCESS.getProcessCpuTime() : THREADS.getCurrentThreadCpuTime();
+    }
 
     private StepCpuTime() {
     }
@@ -42,11 +51,11 @@ public final class StepCpuTime {
 
         void start() {
             wallStart = System.nanoTime();
-            cpuStart = THREADS.getCurrentThreadCpuTime();
+            cpuStart = cpuNanos();
         }
 
         void stop(int rep) {
-            long cpuEnd = THREADS.getCurrentThreadCpuTime();
+            long cpuEnd = cpuNanos();
             long wallEnd = System.nanoTime();
             if (rep >= 0) {
                 cpu[rep] = (cpuEnd - cpuStart) / 1e6;
@@ -83,6 +92,7 @@ public final class StepCpuTime {
         int c = Integer.parseInt(args[2]);
         int threads = Integer.parseInt(args[3]);
         int reps = Integer.parseInt(args[4]);
+        processCpu = threads > 1;
         LayerShape shape = new LayerShape(n, d, c);
         BenchmarkInputs inputs = BenchmarkInputs.draw(shape);
         float[] x = inputs.x();
@@ -143,8 +153,8 @@ public final class StepCpuTime {
                 blas.close();
             }
         }
-        System.out.printf(Locale.ROOT, "shape %dx%dx%d (N x D x C), threads %d, %d repetitions, %.3f GFLOP per step%n",
-                n, d, c, threads, reps, stepFlops / 1e9);
+        System.out.printf(Locale.ROOT, "shape %dx%dx%d (N x D x C), threads %d, %d repetitions, %.3f GFLOP per step; CPU time: %s%n",
+                n, d, c, threads, reps, stepFlops / 1e9, processCpu ? "whole process" : "calling thread");
         System.out.printf(Locale.ROOT, "%-20s %12s %10s %10s %10s %12s %10s%n", "", "CPU median", "+- MAD", "CPU min",
                 "GFLOP/s", "wall median", "GFLOP/s");
         double ceilingCpu = 0.0;
