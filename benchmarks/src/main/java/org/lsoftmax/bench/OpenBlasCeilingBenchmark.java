@@ -66,7 +66,7 @@ public class OpenBlasCeilingBenchmark {
         dx = new FloatPointer((long) n * d);
         dw = new FloatPointer((long) c * d);
         String threads = System.getenv("OPENBLAS_NUM_THREADS");
-        System.out.printf("%n[openblas] core %s, OPENBLAS_NUM_THREADS=%s%n", openblas_nolapack.OPENBLAS_CHAR_CORENAME,
+        System.out.printf("%n[openblas] OPENBLAS_NUM_THREADS=%s%n",
                 threads == null ? "(unset: one per core)" : threads);
     }
 
