@@ -13,9 +13,10 @@ import org.lsoftmax.layer.jvm.Sgemm;
  * interleaved, it times the jvm pass's step at m = 1 and m = 4, its three {@link Sgemm} products and
  * (when org.bytedeco:openblas loads) OpenBLAS's sgemm on the same products, by the CPU time of the
  * CPU time it consumed (time other processes hold the cores is not counted) and by wall time. CPU
- * time is the calling thread's with threads = 1 (everything runs on the caller; run with
- * OPENBLAS_NUM_THREADS=1 so OpenBLAS does too) and the whole process's with more threads (the
- * workers' spinning included; GFLOP/s per CPU-second then measures efficiency, not speed).
+ * time is the calling thread's plus the jvm pass's worker threads' ("sgemm-*", their spinning
+ * included); with threads = 1 everything runs on the caller (run with OPENBLAS_NUM_THREADS=1 so
+ * OpenBLAS does too). OpenBLAS's own threads are native and invisible here, so with several threads
+ * its CPU column is left empty. With several threads GFLOP/s per CPU-second measures efficiency.
  *
  * <pre>java --add-modules jdk.incubator.vector -cp target/benchmarks.jar org.lsoftmax.bench.StepCpuTime N D C threads reps</pre>
  */
@@ -23,13 +24,24 @@ public final class StepCpuTime {
 
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    private static final com.sun.management.OperatingSystemMXBean PROCESS =
-            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    /** Process CPU time instead of the caller's (set when threads > 1). */
-    private static boolean processCpu;
+    /** The worker threads of the pools (names "sgemm-*"), found once they exist. */
+    private static long[] workerIds = new long[0];
 
     private static long cpuNanos() {
-        return processCpu ? PROCESS.getProcessCpuTime() : THREADS.getCurrentThreadCpuTime();
+        long total = THREADS.getCurrentThreadCpuTime();
+        for (long id : workerIds) {
+            long nanos = THREADS.getThreadCpuTime(id);
+            if (nanos > 0) {
+                total += nanos;
+            }
+        }
+        return total;
+    }
+
+    private static long[] findWorkers() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.getName().startsWith("sgemm-"))
+                .mapToLong(Thread::threadId).toArray();
     }
 
     private StepCpuTime() {
@@ -92,7 +104,6 @@ public final class StepCpuTime {
         int c = Integer.parseInt(args[2]);
         int threads = Integer.parseInt(args[3]);
         int reps = Integer.parseInt(args[4]);
-        processCpu = threads > 1;
         LayerShape shape = new LayerShape(n, d, c);
         BenchmarkInputs inputs = BenchmarkInputs.draw(shape);
         float[] x = inputs.x();
@@ -114,6 +125,7 @@ public final class StepCpuTime {
         long allocated = 0;
         try (JvmPass pass1 = new JvmPass(shape, 1, threads); JvmPass pass4 = new JvmPass(shape, 4, threads);
              Sgemm sgemm = new Sgemm(threads)) {
+            workerIds = findWorkers();
             int warmup = Math.max(3, reps / 2);
             long thread = Thread.currentThread().threadId();
             for (int rep = -warmup; rep < reps; rep++) {
@@ -154,7 +166,8 @@ public final class StepCpuTime {
             }
         }
         System.out.printf(Locale.ROOT, "shape %dx%dx%d (N x D x C), threads %d, %d repetitions, %.3f GFLOP per step; CPU time: %s%n",
-                n, d, c, threads, reps, stepFlops / 1e9, processCpu ? "whole process" : "calling thread");
+                n, d, c, threads, reps, stepFlops / 1e9,
+                threads > 1 ? "calling thread + " + workerIds.length + " pool workers" : "calling thread");
         System.out.printf(Locale.ROOT, "%-20s %12s %10s %10s %10s %12s %10s%n", "", "CPU median", "+- MAD", "CPU min",
                 "GFLOP/s", "wall median", "GFLOP/s");
         double ceilingCpu = 0.0;
@@ -163,10 +176,13 @@ public final class StepCpuTime {
                 : new Series[] {m1, m4, abt, ab, atb, blasSeries[0], blasSeries[1], blasSeries[2]};
         for (Series series : all) {
             double flops = series.name.startsWith("jvm") ? stepFlops : stepFlops / 3;
+            if (threads > 1 && series.name.startsWith("OpenBLAS")) {
+                Arrays.fill(series.cpu, Double.NaN);
+            }
             double cpuRate = flops / median(series.cpu) / 1e6;
             double wallRate = flops / median(series.wall) / 1e6;
             if (!series.name.startsWith("jvm")) {
-                ceilingCpu = Math.max(ceilingCpu, cpuRate);
+                ceilingCpu = Double.isNaN(cpuRate) ? ceilingCpu : Math.max(ceilingCpu, cpuRate);
                 ceilingWall = Math.max(ceilingWall, wallRate);
             }
             System.out.printf(Locale.ROOT, "%-20s %12.3f %10.3f %10.3f %10.1f %12.3f %10.1f%n", series.name,
