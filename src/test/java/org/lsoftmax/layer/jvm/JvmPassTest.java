@@ -236,12 +236,29 @@ class JvmPassTest {
         assertFinite(actual, where);
         assertEquals(expected.loss(), actual.loss(), TOLERANCE * Math.abs(expected.loss()), "loss, " + where);
         assertClose(expected.logits(), actual.logits(), TOLERANCE, "logits, " + where);
-        assertClose(expected.dx(), actual.dx(), TOLERANCE, "dX, " + where);
+        // dX = G W sums C terms of size up to max|W| / N that can cancel (D = 1, two nearly equal class
+        // weights: ~0.1% of the draws on (1, 1, 2) left dX at 1e-4 of its terms); float products are
+        // accurate relative to the terms, so the error is judged against the larger of the two
+        double termScale = maxAbs(inputs.w()) / shape.batch();
+        assertClose(expected.dx(), actual.dx(), TOLERANCE, termScale, "dX, " + where);
         assertClose(expected.dw(), actual.dw(), TOLERANCE, "dW, " + where);
+    }
+
+    private static double maxAbs(float[] values) {
+        double max = 0.0;
+        for (float value : values) {
+            max = Math.max(max, Math.abs(value));
+        }
+        return max;
     }
 
     /** max |actual - expected| / max |expected| <= tolerance. */
     private static void assertClose(float[] expected, float[] actual, double tolerance, String where) {
+        assertClose(expected, actual, tolerance, 0.0, where);
+    }
+
+    /** Max error <= tolerance * max(max |expected|, scaleFloor). */
+    private static void assertClose(float[] expected, float[] actual, double tolerance, double scaleFloor, String where) {
         assertEquals(expected.length, actual.length, where);
         double maxError = 0.0;
         double maxReference = 0.0;
@@ -249,7 +266,8 @@ class JvmPassTest {
             maxError = Math.max(maxError, Math.abs((double) actual[i] - expected[i]));
             maxReference = Math.max(maxReference, Math.abs(expected[i]));
         }
-        assertTrue(maxError <= tolerance * maxReference, where + ": relative error " + (maxError / maxReference));
+        double scale = Math.max(maxReference, scaleFloor);
+        assertTrue(maxError <= tolerance * scale, where + ": relative error " + (maxError / scale));
     }
 
     private static void assertFinite(Result result, String where) {
