@@ -48,6 +48,10 @@ public final class JvmPass implements LSoftmaxPass {
     /** Samples grouped by class (counting sort, index order inside a class): class j owns samplesByClass[classStart[j] .. classStart[j+1]). */
     private final int[] classStart;
     private final int[] samplesByClass;
+    /** {@code cos(j pi / m)} for j = 1..m-1, as {@link LSoftmaxMath#marginK} computes them per call. */
+    private final double[] marginThresholds;
+    /** Per-worker lane scratch for the softmax row sums (padded apart: no false sharing). */
+    private final double[][] laneScratch;
 
     private final WorkerPool.Task targetTask = this::targetColumnShare;
     private final WorkerPool.Task softmaxTask = this::softmaxShare;
@@ -79,6 +83,11 @@ public final class JvmPass implements LSoftmaxPass {
         this.gradientLogits = new float[shape.logitsSize()];
         this.classStart = new int[shape.classes() + 1];
         this.samplesByClass = new int[n];
+        this.marginThresholds = new double[this.margin];
+        for (int j = 1; j < this.margin; j++) {
+            marginThresholds[j] = Math.cos(j * Math.PI / this.margin);
+        }
+        this.laneScratch = new double[threads][Math.max(RowOps.SCRATCH_DOUBLES, RowOps.THREE_DOTS_SCRATCH) + 16];
     }
 
     @Override
@@ -103,7 +112,7 @@ public final class JvmPass implements LSoftmaxPass {
 
     @Override
     public double forward(float[] x, float[] w, int[] labels, double beta, float[] logits) {
-        LayerChecks.checkForwardInputs(shape, x, w, labels, beta);
+        checkForwardInputs(x, w, labels, beta);
         LayerChecks.checkOutput("logits", logits, shape.batch(), shape.classes());
         this.x = x;
         this.w = w;
@@ -161,6 +170,23 @@ public final class JvmPass implements LSoftmaxPass {
         labels = null;
     }
 
+    /**
+     * {@link LayerChecks#checkForwardInputs} in the same order, with the O(N*D + C*D) finite checks
+     * vectorised; on a failure the scalar check of LayerChecks finds the index and throws its message.
+     */
+    private void checkForwardInputs(float[] x, float[] w, int[] labels, double beta) {
+        LayerChecks.checkLength("X", x == null ? -1 : x.length, shape.batch(), shape.features());
+        LayerChecks.checkLength("W", w == null ? -1 : w.length, shape.classes(), shape.features());
+        LayerChecks.checkLabels(labels, shape);
+        LayerChecks.checkBeta(beta);
+        if (!RowOps.allFinite(x)) {
+            LayerChecks.checkFinite("X", x, shape.features());
+        }
+        if (!RowOps.allFinite(w)) {
+            LayerChecks.checkFinite("W", w, shape.features());
+        }
+    }
+
     private void runRows(WorkerPool.Task task, long elements) {
         if (elements < SERIAL_ROW_ELEMENTS || workers.size() == 1) {
             task.run(0, 1);
@@ -184,10 +210,13 @@ public final class JvmPass implements LSoftmaxPass {
         int c = shape.classes();
         int from = shareStart(n, worker, workerCount);
         int to = shareStart(n, worker + 1, workerCount);
+        double[] dots = laneScratch[worker];
         for (int i = from; i < to; i++) {
             int y = labels[i];
-            double xNormValue = Math.sqrt(RowOps.dot(x, i * d, x, i * d, d));
-            double wNormValue = Math.sqrt(RowOps.dot(w, y * d, w, y * d, d));
+            // x.x, w.w and x.w in one pass over the two rows
+            RowOps.threeDots(x, i * d, w, y * d, d, dots);
+            double xNormValue = Math.sqrt(dots[0]);
+            double wNormValue = Math.sqrt(dots[1]);
             xNorm[i] = xNormValue;
             wTargetNorm[i] = wNormValue;
             double normProduct = xNormValue * wNormValue;
@@ -195,13 +224,15 @@ public final class JvmPass implements LSoftmaxPass {
             if (!hasAngle[i]) {
                 continue; // plain logit and plain gradient (ERRATA item 6)
             }
-            double dot = RowOps.dot(x, i * d, w, y * d, d);
+            double dot = dots[2];
             double cosTheta = LSoftmaxMath.clampCos(dot / normProduct);
-            int k = LSoftmaxMath.marginK(cosTheta, margin);
+            int k = marginK(cosTheta);
             double psi = LSoftmaxMath.psi(cosTheta, margin, k);
+            double dPsi = LSoftmaxMath.dPsiDCos(cosTheta, margin, k);
             logits[i * c + y] = (float) LSoftmaxMath.targetLogit(dot, normProduct, psi, beta);
-            crossCoefficient[i] = LSoftmaxMath.crossCoefficient(cosTheta, margin, k);
-            radialCoefficient[i] = LSoftmaxMath.radialCoefficient(cosTheta, margin, k);
+            // LSoftmaxMath.crossCoefficient and radialCoefficient, with psi and psi' evaluated once
+            crossCoefficient[i] = dPsi - 1.0;
+            radialCoefficient[i] = psi - cosTheta * dPsi;
         }
     }
 
@@ -216,11 +247,12 @@ public final class JvmPass implements LSoftmaxPass {
         int to = shareStart(n, worker + 1, workerCount);
         float[] f = logits;
         float[] g = gradientLogits;
+        double[] scratch = laneScratch[worker];
         for (int i = from; i < to; i++) {
             int row = i * c;
             int y = labels[i];
             float max = RowOps.max(f, row, c);
-            double sumExp = RowOps.expShiftedAndSum(f, row, max, g, row, c);
+            double sumExp = RowOps.expShiftedAndSum(f, row, max, g, row, c, scratch);
             double logSumExp = max + Math.log(sumExp);
             rowLoss[i] = logSumExp - f[row + y];
             RowOps.scale(g, row, c, (float) (1.0 / (sumExp * n)));
@@ -275,6 +307,17 @@ public final class JvmPass implements LSoftmaxPass {
                 RowOps.addTwoScaled(dw, y * d, alpha, x, i * d, gamma, w, y * d, d);
             }
         }
+    }
+
+    /** {@link LSoftmaxMath#marginK} with the thresholds computed once (same values, same comparisons). */
+    private int marginK(double cosTheta) {
+        int k = 0;
+        for (int j = 1; j < margin; j++) {
+            if (cosTheta <= marginThresholds[j]) {
+                k = j;
+            }
+        }
+        return k;
     }
 
     /** Counting sort of the samples by label, stable (index order within a class). */

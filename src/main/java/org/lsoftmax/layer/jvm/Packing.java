@@ -57,4 +57,30 @@ final class Packing {
             }
         }
     }
+
+    /**
+     * One k slice of a band of MR rows, row-major: {@code block[blockOffset + r * depth + (p - p0)] =
+     * M(row0 + r, p)} for r < {@code width}, p in [p0, p0 + depth); rows past the end of M are zero.
+     * {@code columnMajor}: M(i, p) at {@code src[p * rows + i]}, else M(i, p) at {@code src[i * k + p]}.
+     */
+    static void packSliceRows(float[] src, boolean columnMajor, int rows, int k, int row0, int width, int p0, int depth,
+                              float[] block, int blockOffset) {
+        int valid = Math.min(width, rows - row0);
+        if (columnMajor) {
+            for (int p = 0; p < depth; p++) {
+                int source = (p0 + p) * rows + row0;
+                int target = blockOffset + p;
+                for (int r = 0; r < valid; r++) {
+                    block[target + r * depth] = src[source + r];
+                }
+            }
+        } else {
+            for (int r = 0; r < valid; r++) {
+                System.arraycopy(src, (row0 + r) * k + p0, block, blockOffset + r * depth, depth);
+            }
+        }
+        if (valid < width) {
+            Arrays.fill(block, blockOffset + valid * depth, blockOffset + width * depth, 0.0f);
+        }
+    }
 }

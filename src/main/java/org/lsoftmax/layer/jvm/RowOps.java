@@ -40,6 +40,83 @@ final class RowOps {
         return total;
     }
 
+    /**
+     * Whether every value is finite: {@code v - v} is 0 for a finite v and NaN for an infinity or a
+     * NaN, and a NaN stays in a sum. Reads memory at full width (4 independent accumulators); the
+     * caller reports a failure through the scalar check, which finds the first bad index.
+     */
+    static boolean allFinite(float[] values) {
+        FloatVector s0 = FloatVector.zero(FLOATS);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
+        int length = values.length;
+        int step = 4 * LANES;
+        int bound = length - length % step;
+        int j = 0;
+        for (; j < bound; j += step) {
+            FloatVector v0 = FloatVector.fromArray(FLOATS, values, j);
+            FloatVector v1 = FloatVector.fromArray(FLOATS, values, j + LANES);
+            FloatVector v2 = FloatVector.fromArray(FLOATS, values, j + 2 * LANES);
+            FloatVector v3 = FloatVector.fromArray(FLOATS, values, j + 3 * LANES);
+            s0 = s0.add(v0.sub(v0));
+            s1 = s1.add(v1.sub(v1));
+            s2 = s2.add(v2.sub(v2));
+            s3 = s3.add(v3.sub(v3));
+        }
+        FloatVector sum = s0.add(s1).add(s2.add(s3));
+        boolean finite = !sum.compare(VectorOperators.NE, sum).anyTrue();
+        for (; j < length; j++) {
+            finite &= Float.isFinite(values[j]);
+        }
+        return finite;
+    }
+
+    /** Doubles of scratch that {@link #threeDots} needs. */
+    static final int THREE_DOTS_SCRATCH = 3 * DOUBLE_LANES;
+
+    /**
+     * {@code out[0] = x.x}, {@code out[1] = w.w}, {@code out[2] = x.w} over one pass on both rows, each
+     * exactly as {@link #dot} computes it (same lanes, same order, same tail). {@code out} holds at
+     * least {@link #THREE_DOTS_SCRATCH} doubles (one array per thread): lane sums go through it so that
+     * no accumulator is boxed.
+     */
+    static void threeDots(float[] x, int xOffset, float[] w, int wOffset, int length, double[] out) {
+        DoubleVector xx = DoubleVector.zero(DOUBLES);
+        DoubleVector ww = DoubleVector.zero(DOUBLES);
+        DoubleVector xw = DoubleVector.zero(DOUBLES);
+        int p = 0;
+        int bound = HALF_FLOATS.loopBound(length);
+        for (; p < bound; p += DOUBLE_LANES) {
+            DoubleVector xv = widen(x, xOffset + p);
+            DoubleVector wv = widen(w, wOffset + p);
+            xx = xv.fma(xv, xx);
+            ww = wv.fma(wv, ww);
+            xw = xv.fma(wv, xw);
+        }
+        xx.intoArray(out, 0);
+        ww.intoArray(out, DOUBLE_LANES);
+        xw.intoArray(out, 2 * DOUBLE_LANES);
+        double sumXX = out[0];
+        double sumWW = out[DOUBLE_LANES];
+        double sumXW = out[2 * DOUBLE_LANES];
+        for (int lane = 1; lane < DOUBLE_LANES; lane++) {
+            sumXX += out[lane];
+            sumWW += out[DOUBLE_LANES + lane];
+            sumXW += out[2 * DOUBLE_LANES + lane];
+        }
+        for (; p < length; p++) {
+            double xValue = x[xOffset + p];
+            double wValue = w[wOffset + p];
+            sumXX += xValue * xValue;
+            sumWW += wValue * wValue;
+            sumXW += xValue * wValue;
+        }
+        out[0] = sumXX;
+        out[1] = sumWW;
+        out[2] = sumXW;
+    }
+
     /** {@code max_j row[j]}. */
     static float max(float[] row, int offset, int length) {
         FloatVector max = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
@@ -51,11 +128,18 @@ final class RowOps {
         return max.reduceLanes(VectorOperators.MAX);
     }
 
+    /** Doubles in one double vector: the size of the lane scratch that {@link #expShiftedAndSum} needs. */
+    static final int SCRATCH_DOUBLES = DOUBLE_LANES;
+
     /**
      * {@code out[j] = exp(row[j] - shift)} for every j, returning {@code sum_j out[j]} accumulated in
      * double lanes (a loss near 0 is log of a sum near 1: float accumulation would swamp it).
+     *
+     * <p>{@code scratch} (at least {@link #SCRATCH_DOUBLES}, one per thread) receives the lane sums:
+     * extracting lanes from the loop's accumulator directly made C2 box it (96 B per call).
      */
-    static double expShiftedAndSum(float[] row, int rowOffset, float shift, float[] out, int outOffset, int length) {
+    static double expShiftedAndSum(float[] row, int rowOffset, float shift, float[] out, int outOffset, int length,
+                                   double[] scratch) {
         DoubleVector low = DoubleVector.zero(DOUBLES);
         DoubleVector high = DoubleVector.zero(DOUBLES);
         FloatVector zero = FloatVector.zero(FLOATS);
@@ -68,7 +152,12 @@ final class RowOps {
             low = low.add(exp.convertShape(VectorOperators.F2D, DOUBLES, 0));
             high = high.add(exp.convertShape(VectorOperators.F2D, DOUBLES, 1));
         }
-        return sumLanesInOrder(low.add(high));
+        low.add(high).intoArray(scratch, 0);
+        double total = 0.0;
+        for (int lane = 0; lane < DOUBLE_LANES; lane++) {
+            total += scratch[lane];
+        }
+        return total;
     }
 
     /**

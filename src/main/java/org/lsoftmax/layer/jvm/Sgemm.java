@@ -11,10 +11,13 @@ import java.util.Arrays;
  *   <li>{@link #multiplyAtB}: {@code C[m x n] (+)= A[k x m]^T B[k x n]} (dW = G^T X)</li>
  * </ul>
  *
- * <p>How: every call packs A into panels of {@link #MR} rows and B into panels of {@link #NR}
- * columns (k-major inside a panel, zero-padded at the edges) in buffers that are reused and only
- * grow, then an {@code MR x NR} outer-product micro-kernel ({@link MicroKernel}) sweeps cache
- * blocks of {@code KC x NC} of B and {@code MC x KC} of A. The output is partitioned across the
+ * <p>How: B is packed once per call into panels of {@link #NR} columns (k-major inside a panel,
+ * zero-padded at the edge; the workers share the packing), then every worker sweeps its part of C in
+ * cache blocks of {@code KC x NC} of B and {@code MC x KC} of A with an {@code MR x NR} outer-product
+ * micro-kernel ({@link MicroKernel}). A is not packed up front: a row-major A (forms A B^T and A B) is
+ * read in place, MR rows at a time (only a partial last row panel is copied, zero-padded); a
+ * transposed A (form A^T B) is transposed block by block into the worker's own {@code MC x KC}
+ * buffer (128 KiB, stays in L2) right before the micro-kernels use it. The output is partitioned across the
  * persistent workers by row or column panels; the reduction dimension k is never split.
  *
  * <p>Determinism: every output element is one chain of fused multiply-adds over p = 0..k-1 in
@@ -29,11 +32,15 @@ public final class Sgemm implements AutoCloseable {
     static final int MR = MicroKernel.MR;
     /** Columns of the micro-tile: two float vectors. */
     static final int NR = MicroKernel.NR;
-    /** Depth of a cache block: an NR-wide B micro-panel of KC floats stays in L1. */
+    /**
+     * Depth of a cache block: the A micro-panel (MR x KC floats = 8 KiB) that the inner loop keeps
+     * fixed stays in L1 while the B micro-panels (KC x NR = 32 KiB each) stream from the L2 block.
+     * (KC = 128 and KC = 512 with NC = 256 measured no better here.)
+     */
     static final int KC = 256;
     /** Rows of A per L2 block (MC x KC floats = 128 KiB). */
     static final int MC = 128;
-    /** Columns of B per L2/L3 block (KC x NC floats = 512 KiB). */
+    /** Columns of B per L2 block (KC x NC floats = 512 KiB of the 1 MiB L2). */
     static final int NC = 512;
     /**
      * Below this many multiply-adds (~20 us on one core) run on the caller: waking a parked worker
@@ -48,8 +55,9 @@ public final class Sgemm implements AutoCloseable {
     private final WorkerPool.Task computeTask = this::computeShare;
     /** Per-worker MR x NR scratch tile for edge tiles. */
     private final float[][] edgeTiles;
+    /** Per-worker MC x KC buffer for one packed block of A (L2-sized). */
+    private final float[][] packedABlocks;
 
-    private float[] packedA = new float[0];
     private float[] packedB = new float[0];
 
     // The operands of the call in progress (published to the workers by WorkerPool.run).
@@ -72,6 +80,7 @@ public final class Sgemm implements AutoCloseable {
         }
         this.pool = new WorkerPool(threads, "sgemm");
         this.edgeTiles = new float[threads][MR * NR];
+        this.packedABlocks = new float[threads][MC * KC];
     }
 
     public int threads() {
@@ -101,7 +110,6 @@ public final class Sgemm implements AutoCloseable {
     @Override
     public synchronized void close() {
         pool.close();
-        packedA = new float[0];
         packedB = new float[0];
     }
 
@@ -132,7 +140,7 @@ public final class Sgemm implements AutoCloseable {
         this.rowPanels = (m + MR - 1) / MR;
         this.columnPanels = (n + NR - 1) / NR;
         this.splitRows = rowPanels >= columnPanels || rowPanels >= 4 * pool.size();
-        ensurePackCapacity((long) rowPanels * MR * k, (long) columnPanels * NR * k);
+        ensurePackCapacity((long) columnPanels * NR * k);
         try {
             if ((long) m * n * k < SERIAL_MULTIPLY_ADDS || pool.size() == 1) {
                 packShare(0, 1);
@@ -155,12 +163,9 @@ public final class Sgemm implements AutoCloseable {
         }
     }
 
-    private void ensurePackCapacity(long aFloats, long bFloats) {
-        if (aFloats > Integer.MAX_VALUE - 16 || bFloats > Integer.MAX_VALUE - 16) {
+    private void ensurePackCapacity(long bFloats) {
+        if (bFloats > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("matrices too large to pack: m=" + m + ", n=" + n + ", k=" + k);
-        }
-        if (packedA.length < aFloats) {
-            packedA = new float[(int) aFloats];
         }
         if (packedB.length < bFloats) {
             packedB = new float[(int) bFloats];
@@ -169,17 +174,8 @@ public final class Sgemm implements AutoCloseable {
 
     // ---- packing -------------------------------------------------------------------------------
 
-    /** Packs this worker's share of the A row panels and of the B column panels. */
+    /** Packs this worker's share of the B column panels. */
     private void packShare(int worker, int workers) {
-        int aFrom = shareStart(rowPanels, worker, workers);
-        int aTo = shareStart(rowPanels, worker + 1, workers);
-        for (int panel = aFrom; panel < aTo; panel++) {
-            if (form == Form.AT_B) {
-                Packing.packColumnMajorRows(a, m, k, panel * MR, MR, packedA, panel * MR * k);
-            } else {
-                Packing.packRowMajorRows(a, m, k, panel * MR, MR, packedA, panel * MR * k);
-            }
-        }
         int bFrom = shareStart(columnPanels, worker, workers);
         int bTo = shareStart(columnPanels, worker + 1, workers);
         for (int panel = bFrom; panel < bTo; panel++) {
@@ -196,8 +192,9 @@ public final class Sgemm implements AutoCloseable {
 
     /**
      * C tile (i, j) = sum_p A'(i, p) B'(p, j) for this worker's rectangle of micro-tiles, in cache
-     * blocks: for each KC slice of k, for each NC block of columns, for each MC block of rows, the
-     * micro-kernel over NR x MR tiles. loadC is false only on the first slice without accumulate.
+     * blocks: for each KC slice of k, for each NC block of columns, for each MC block of rows (A block
+     * packed here when A is transposed; else only a partial last row panel), the micro-kernel over
+     * NR x MR tiles. loadC is false only on the first slice without accumulate.
      */
     private void computeShare(int worker, int workers) {
         int rowFrom = 0;
@@ -214,13 +211,16 @@ public final class Sgemm implements AutoCloseable {
         if (rowFrom >= rowTo || columnFrom >= columnTo) {
             return;
         }
-        float[] pa = packedA;
+        float[] source = a;
+        float[] block = packedABlocks[worker];
         float[] pb = packedB;
         float[] out = c;
         float[] edgeTile = edgeTiles[worker];
+        boolean transposedA = form == Form.AT_B;
         int rows = m;
         int columns = n;
         int depth = k;
+        int fullRowPanels = rows / MR;
         int columnBlock = NC / NR;
         int rowBlock = MC / MR;
         for (int sliceStart = 0; sliceStart < depth; sliceStart += KC) {
@@ -230,19 +230,33 @@ public final class Sgemm implements AutoCloseable {
                 int jcEnd = Math.min(columnTo, jc + columnBlock);
                 for (int ic = rowFrom; ic < rowTo; ic += rowBlock) {
                     int icEnd = Math.min(rowTo, ic + rowBlock);
-                    for (int jp = jc; jp < jcEnd; jp++) {
-                        int bOffset = jp * NR * depth + sliceStart * NR;
-                        int column0 = jp * NR;
-                        int tileColumns = Math.min(NR, columns - column0);
-                        for (int ip = ic; ip < icEnd; ip++) {
-                            int aOffset = ip * MR * depth + sliceStart * MR;
-                            int row0 = ip * MR;
-                            int tileRows = Math.min(MR, rows - row0);
-                            if (tileRows == MR && tileColumns == NR) {
-                                MicroKernel.multiply(pa, aOffset, pb, bOffset, sliceDepth,
+                    // panels ip of this block that are read from the packed block: all (transposed A) or the partial one
+                    int packedFrom = transposedA ? ic : Math.max(ic, fullRowPanels);
+                    for (int ip = packedFrom; ip < icEnd; ip++) {
+                        Packing.packSliceRows(source, transposedA, rows, depth, ip * MR, MR, sliceStart, sliceDepth,
+                                block, (ip - ic) * MR * sliceDepth);
+                    }
+                    // A micro-panel (MR x KC, 8 KiB) fixed and L1-resident in the inner loop; B micro-panels stream from the L2 block
+                    for (int ip = ic; ip < icEnd; ip++) {
+                        int row0 = ip * MR;
+                        int tileRows = Math.min(MR, rows - row0);
+                        float[] aArray = source;
+                        int aOffset = row0 * depth + sliceStart;
+                        int lda = depth;
+                        if (ip >= packedFrom) {
+                            aArray = block;
+                            aOffset = (ip - ic) * MR * sliceDepth;
+                            lda = sliceDepth;
+                        }
+                        for (int jp = jc; jp < jcEnd; jp++) {
+                            int bOffset = jp * NR * depth + sliceStart * NR;
+                            int column0 = jp * NR;
+                            int tileColumns = Math.min(NR, columns - column0);
+                            if (tileColumns == NR && tileRows == MR) {
+                                MicroKernel.multiplyRows(aArray, aOffset, lda, pb, bOffset, sliceDepth,
                                         out, row0 * columns + column0, columns, loadC);
                             } else {
-                                edgeTile(pa, aOffset, pb, bOffset, sliceDepth, out, row0, column0,
+                                edgeTile(aArray, aOffset, lda, pb, bOffset, sliceDepth, out, row0, column0,
                                         tileRows, tileColumns, loadC, edgeTile);
                             }
                         }
@@ -256,7 +270,7 @@ public final class Sgemm implements AutoCloseable {
      * A partial tile at the bottom or right edge: the valid part of C goes through a full MR x NR
      * scratch tile so that the same micro-kernel (hence the same fma chain) computes it.
      */
-    private void edgeTile(float[] pa, int aOffset, float[] pb, int bOffset, int depth, float[] out,
+    private void edgeTile(float[] pa, int aOffset, int lda, float[] pb, int bOffset, int depth, float[] out,
                           int row0, int column0, int tileRows, int tileColumns, boolean loadC, float[] tile) {
         int columns = n;
         if (loadC) {
@@ -264,7 +278,7 @@ public final class Sgemm implements AutoCloseable {
                 System.arraycopy(out, (row0 + r) * columns + column0, tile, r * NR, tileColumns);
             }
         }
-        MicroKernel.multiply(pa, aOffset, pb, bOffset, depth, tile, 0, NR, loadC);
+        MicroKernel.multiplyRows(pa, aOffset, lda, pb, bOffset, depth, tile, 0, NR, loadC);
         for (int r = 0; r < tileRows; r++) {
             System.arraycopy(tile, r * NR, out, (row0 + r) * columns + column0, tileColumns);
         }
