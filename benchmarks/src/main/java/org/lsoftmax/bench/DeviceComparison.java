@@ -77,6 +77,9 @@ public final class DeviceComparison implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "benchmarks/results", description = "output folder (default: ${DEFAULT-VALUE})")
     Path outDir;
 
+    @Option(names = "--replot", paramLabel = "CSV", description = "only redraw the PNG from a CSV this suite wrote (no measuring)")
+    Path replotCsv;
+
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
         System.exit(new CommandLine(new DeviceComparison()).execute(args));
@@ -89,6 +92,12 @@ public final class DeviceComparison implements Callable<Integer> {
 
     @Override
     public Integer call() throws RunnerException, IOException {
+        if (replotCsv != null) {
+            Files.createDirectories(outDir);
+            writeChart(readCsv(replotCsv), outDir.resolve("device-comparison.png"));
+            System.out.println("device-comparison: wrote " + outDir.resolve("device-comparison.png"));
+            return 0;
+        }
         List<String> passLabels = passes != null ? passes : defaultPasses();
         System.out.println("device-comparison: passes " + passLabels + ", shapes " + shapes + ", margins " + margins);
         Map<String, Double> firstStepMs = measureFirstSteps(passLabels);
@@ -247,6 +256,17 @@ public final class DeviceComparison implements Callable<Integer> {
         AtomicFiles.write(file, csv.toString().getBytes(StandardCharsets.UTF_8));
     }
 
+    private static List<Row> readCsv(Path file) throws IOException {
+        List<Row> rows = new ArrayList<>();
+        List<String> lines = Files.readAllLines(file);
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(",", -1);
+            rows.add(new Row(f[0], f[1], f[2], Double.parseDouble(f[3]), Double.parseDouble(f[4]), Double.parseDouble(f[5]),
+                    Double.parseDouble(f[6]), Double.parseDouble(f[8]), f[9].isEmpty() ? Double.NaN : Double.parseDouble(f[9])));
+        }
+        return rows;
+    }
+
     /** Grouped bars: GFLOP/s per pass for each shape and margin, with the ceiling as its own bar. */
     private static void writeChart(List<Row> rows, Path file) throws IOException {
         DefaultCategoryDataset dataset = new DefaultCategoryDataset();
@@ -262,6 +282,7 @@ public final class DeviceComparison implements Callable<Integer> {
         CategoryPlot plot = chart.getCategoryPlot();
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        plot.getDomainAxis().setMaximumCategoryLabelLines(2);
         java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
         ChartUtils.writeChartAsPNG(png, chart, 1200, 600);
         AtomicFiles.write(file, png.toByteArray());
