@@ -28,22 +28,27 @@ public final class LayerChecks {
 
     /** Checks array lengths, labels, and that X and W are finite. */
     public static void checkForwardInputs(LayerShape shape, float[] x, float[] w, int[] labels, double beta) {
-        checkLength("X", x == null ? -1 : x.length, shape.batch(), shape.features());
-        checkLength("W", w == null ? -1 : w.length, shape.classes(), shape.features());
-        checkLabels(labels, shape);
-        checkBeta(beta);
+        checkShapesLabelsAndBeta(shape, x == null ? -1 : x.length, w == null ? -1 : w.length, labels, beta);
         checkFinite("X", x, shape.features());
         checkFinite("W", w, shape.features());
     }
 
     /** The double-precision twin of {@link #checkForwardInputs(LayerShape, float[], float[], int[], double)}. */
     public static void checkForwardInputs(LayerShape shape, double[] x, double[] w, int[] labels, double beta) {
-        checkLength("X", x == null ? -1 : x.length, shape.batch(), shape.features());
-        checkLength("W", w == null ? -1 : w.length, shape.classes(), shape.features());
-        checkLabels(labels, shape);
-        checkBeta(beta);
+        checkShapesLabelsAndBeta(shape, x == null ? -1 : x.length, w == null ? -1 : w.length, labels, beta);
         checkFinite("X", x, shape.features());
         checkFinite("W", w, shape.features());
+    }
+
+    /**
+     * Everything {@code checkForwardInputs} checks but finiteness, in the same order; for passes that
+     * scan X and W for non-finite values their own (faster) way and call {@link #checkFinite} on a hit.
+     */
+    public static void checkShapesLabelsAndBeta(LayerShape shape, int xLength, int wLength, int[] labels, double beta) {
+        checkLength("X", xLength, shape.batch(), shape.features());
+        checkLength("W", wLength, shape.classes(), shape.features());
+        checkLabels(labels, shape);
+        checkBeta(beta);
     }
 
     public static void checkLength(String name, int actualLength, int rows, int columns) {

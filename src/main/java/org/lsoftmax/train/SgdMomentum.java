@@ -36,7 +36,7 @@ public final class SgdMomentum {
             float[] g = parameter.gradient();
             float[] v = parameter.momentum();
             for (int i = 0; i < w.length; i++) {
-                float newMomentum = mu * v[i] + rate * (g[i] + decay * w[i]);
+                float newMomentum = newMomentum(mu, rate, decay, v[i], g[i], w[i]);
                 float newWeight = w[i] - newMomentum;
                 if (!Float.isFinite(newMomentum) || !Float.isFinite(newWeight)) {
                     return OffendingValue.nonFinite("update of " + parameter.name(), i,
@@ -59,9 +59,14 @@ public final class SgdMomentum {
             float[] g = parameter.gradient();
             float[] v = parameter.momentum();
             for (int i = 0; i < w.length; i++) {
-                v[i] = mu * v[i] + rate * (g[i] + decay * w[i]);
+                v[i] = newMomentum(mu, rate, decay, v[i], g[i], w[i]);
                 w[i] -= v[i];
             }
         }
+    }
+
+    /** {@code v' = mu v + lr (g + decay w)}: Caffe's momentum update, one definition for step and checkStep. */
+    private static float newMomentum(float mu, float rate, float decay, float v, float g, float w) {
+        return mu * v + rate * (g + decay * w);
     }
 }

@@ -175,10 +175,7 @@ public final class JvmPass implements LSoftmaxPass {
      * vectorised; on a failure the scalar check of LayerChecks finds the index and throws its message.
      */
     private void checkForwardInputs(float[] x, float[] w, int[] labels, double beta) {
-        LayerChecks.checkLength("X", x == null ? -1 : x.length, shape.batch(), shape.features());
-        LayerChecks.checkLength("W", w == null ? -1 : w.length, shape.classes(), shape.features());
-        LayerChecks.checkLabels(labels, shape);
-        LayerChecks.checkBeta(beta);
+        LayerChecks.checkShapesLabelsAndBeta(shape, x == null ? -1 : x.length, w == null ? -1 : w.length, labels, beta);
         if (!RowOps.allFinite(x)) {
             LayerChecks.checkFinite("X", x, shape.features());
         }
