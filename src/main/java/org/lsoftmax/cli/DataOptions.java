@@ -1,10 +1,10 @@
 package org.lsoftmax.cli;
 
 import java.nio.file.Path;
+import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.data.DatasetLoader;
 import org.lsoftmax.data.SyntheticDataset;
 import org.lsoftmax.data.TrainTestData;
-import org.lsoftmax.layer.InvalidInputException;
 
 /** The data-choosing options shared by train and test. */
 final class DataOptions {

@@ -3,8 +3,9 @@ package org.lsoftmax.cli;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.lsoftmax.layer.tornado.TornadoDeviceInfo;
-import org.lsoftmax.layer.tornado.TornadoSupport;
+import org.lsoftmax.head.PassFactory;
+import org.lsoftmax.head.TornadoDeviceInfo;
+import org.lsoftmax.head.TornadoSupport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -26,7 +27,7 @@ final class DevicesCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (!TornadoSupport.isAvailable()) {
             out.println("no TornadoVM runtime: " + TornadoSupport.unavailableReason());
-            out.println("--pass tornado runs the " + TornadoSupport.FALLBACK_PASS + " pass instead. See tornado-config/README.md.");
+            out.println("--pass tornado runs the " + PassFactory.FALLBACK_PASS + " pass instead. See tornado-config/README.md.");
             out.flush();
             return 0;
         }

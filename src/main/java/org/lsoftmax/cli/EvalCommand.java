@@ -4,15 +4,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.data.Npy;
 import org.lsoftmax.data.NpyArray;
-import org.lsoftmax.layer.InvalidInputException;
-import org.lsoftmax.layer.LSoftmaxPass;
-import org.lsoftmax.layer.LayerChecks;
-import org.lsoftmax.layer.LayerShape;
-import org.lsoftmax.layer.PassFactory;
-import org.lsoftmax.layer.PassOptions;
-import org.lsoftmax.layer.reference.ReferencePass;
+import org.lsoftmax.head.HeadChecks;
+import org.lsoftmax.head.HeadPass;
+import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.PassFactory;
+import org.lsoftmax.head.reference.ReferencePass;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -55,8 +54,8 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        LayerChecks.checkMargin(margin);
-        LayerChecks.checkBeta(beta);
+        HeadChecks.checkMargin(margin);
+        HeadChecks.checkBeta(beta);
         NpyArray x = Npy.read(xFile).requireRank(2, "N x D features");
         NpyArray w = Npy.read(wFile).requireRank(2, "C x D class weights");
         NpyArray y = Npy.read(yFile).requireRank(1, "N labels");
@@ -72,7 +71,7 @@ final class EvalCommand implements Callable<Integer> {
                     + " has " + y.shape()[0] + " labels");
         }
         int[] labels = y.toInts();
-        LayerShape shape = new LayerShape(n, d, c);
+        HeadShape shape = new HeadShape(n, d, c);
         for (int i = 0; i < n; i++) {
             if (labels[i] < 0 || labels[i] >= c) {
                 throw new InvalidInputException(yFile + ": label " + labels[i] + " at index " + i + " is outside [0, " + c
@@ -81,8 +80,8 @@ final class EvalCommand implements Callable<Integer> {
         }
         double[] x64 = x.toDoubles();
         double[] w64 = w.toDoubles();
-        LayerChecks.checkFinite(xFile.toString(), x64, d);
-        LayerChecks.checkFinite(wFile.toString(), w64, d);
+        HeadChecks.checkFinite(xFile.toString(), x64, d);
+        HeadChecks.checkFinite(wFile.toString(), w64, d);
 
         Files.createDirectories(outDir);
         String passName = passSelection.pass;
@@ -99,7 +98,7 @@ final class EvalCommand implements Callable<Integer> {
             Npy.writeFloat64(outDir.resolve("dx.npy"), new int[] {n, d}, dx);
             Npy.writeFloat64(outDir.resolve("dw.npy"), new int[] {c, d}, dw);
         } else {
-            try (LSoftmaxPass pass = PassFactory.create(passName, shape, margin, passSelection.options())) {
+            try (HeadPass pass = PassFactory.create(passName, shape, margin, passSelection.options())) {
                 float[] logits = new float[n * c];
                 float[] dx = new float[n * d];
                 float[] dw = new float[c * d];

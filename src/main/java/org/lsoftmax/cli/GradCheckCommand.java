@@ -4,13 +4,13 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import org.lsoftmax.layer.LSoftmaxPass;
-import org.lsoftmax.layer.LayerChecks;
-import org.lsoftmax.layer.LayerShape;
-import org.lsoftmax.layer.PassFactory;
-import org.lsoftmax.layer.RandomInputs;
-import org.lsoftmax.layer.reference.GradientCheck;
-import org.lsoftmax.layer.reference.ReferencePass;
+import org.lsoftmax.check.GradientCheck;
+import org.lsoftmax.check.RandomInputs;
+import org.lsoftmax.head.HeadChecks;
+import org.lsoftmax.head.HeadPass;
+import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.PassFactory;
+import org.lsoftmax.head.reference.ReferencePass;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -59,10 +59,10 @@ final class GradCheckCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (trials < 1) {
-            throw new org.lsoftmax.layer.InvalidInputException("--trials must be >= 1, got " + trials);
+            throw new org.lsoftmax.InvalidInputException("--trials must be >= 1, got " + trials);
         }
-        margins.forEach(LayerChecks::checkMargin);
-        betas.forEach(LayerChecks::checkBeta);
+        margins.forEach(HeadChecks::checkMargin);
+        betas.forEach(HeadChecks::checkBeta);
         long runSeed = seed != null ? seed : new Random().nextLong();
         Random random = new Random(runSeed);
         PrintWriter out = spec.commandLine().getOut();
@@ -75,7 +75,7 @@ final class GradCheckCommand implements Callable<Integer> {
             double worstPass = 0.0;
             for (double beta : betas) {
                 for (int trial = 0; trial < trials; trial++) {
-                    LayerShape shape = new LayerShape(2 + random.nextInt(11), 2 + random.nextInt(8), 2 + random.nextInt(6));
+                    HeadShape shape = new HeadShape(2 + random.nextInt(11), 2 + random.nextInt(8), 2 + random.nextInt(6));
                     RandomInputs inputs = RandomInputs.generate(shape, margin, random.nextLong());
                     worstFiniteDifference = Math.max(worstFiniteDifference, GradientCheck.check(shape, margin, beta, inputs).worst());
                     if (comparePass) {
@@ -95,7 +95,7 @@ final class GradCheckCommand implements Callable<Integer> {
     }
 
     /** Worst relative error of the chosen pass's logits, loss and gradients against the reference. */
-    private double passError(LayerShape shape, int margin, double beta, RandomInputs inputs) {
+    private double passError(HeadShape shape, int margin, double beta, RandomInputs inputs) {
         ReferencePass reference = new ReferencePass(shape, margin);
         double[] referenceLogits = new double[shape.logitsSize()];
         double[] referenceDx = new double[shape.xSize()];
@@ -106,7 +106,7 @@ final class GradCheckCommand implements Callable<Integer> {
         double referenceLoss = reference.forward(ReferencePass.toDouble(xFloat), ReferencePass.toDouble(wFloat),
                 inputs.labels(), beta, referenceLogits);
         reference.backward(referenceDx, referenceDw);
-        try (LSoftmaxPass pass = PassFactory.create(passSelection.pass, shape, margin, passSelection.options())) {
+        try (HeadPass pass = PassFactory.create(passSelection.pass, shape, margin, passSelection.options())) {
             float[] logits = new float[shape.logitsSize()];
             float[] dx = new float[shape.xSize()];
             float[] dw = new float[shape.wSize()];

@@ -1,10 +1,10 @@
 package org.lsoftmax.cli;
 
 import java.io.PrintWriter;
-import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.train.TrainingDivergedException;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * The {@code lsoftmax} command line. Bad input (an {@link InvalidInputException} or a picocli usage

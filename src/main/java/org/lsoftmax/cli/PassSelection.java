@@ -1,6 +1,6 @@
 package org.lsoftmax.cli;
 
-import org.lsoftmax.layer.PassOptions;
+import org.lsoftmax.head.PassOptions;
 import picocli.CommandLine.Option;
 
 /** The options that choose a pass and where it runs, shared by every command that runs the layer. */

@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.jfree.chart.JFreeChart;
-import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.plot.Charts;
 import org.lsoftmax.plot.CurvesChart;
 import org.lsoftmax.plot.FeatureScatterChart;

@@ -3,15 +3,16 @@ package org.lsoftmax.cli;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.data.Dataset;
 import org.lsoftmax.data.TrainTestData;
-import org.lsoftmax.layer.InvalidInputException;
-import org.lsoftmax.model.MatrixProducts;
+import org.lsoftmax.linalg.MatrixProducts;
+import org.lsoftmax.linalg.Sgemm;
 import org.lsoftmax.model.Network;
 import org.lsoftmax.train.Checkpoint;
+import org.lsoftmax.train.CheckpointFormat;
 import org.lsoftmax.train.Evaluation;
 import org.lsoftmax.train.Evaluator;
-import org.lsoftmax.train.SgemmProducts;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -41,7 +42,7 @@ public final class TestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Checkpoint checkpoint = Checkpoint.read(checkpointFile);
+        Checkpoint checkpoint = CheckpointFormat.read(checkpointFile);
         TrainTestData rawData = DataOptions.load(data, synthetic);
         Dataset raw = switch (split) {
             case "test" -> rawData.test();
@@ -57,7 +58,7 @@ public final class TestCommand implements Callable<Integer> {
             throw new InvalidInputException("--batch must be >= 1, got " + batch);
         }
         Dataset dataset = checkpoint.normalization().apply(raw);
-        try (MatrixProducts products = new SgemmProducts(threads)) {
+        try (MatrixProducts products = new Sgemm(threads)) {
             Network network = new Network(checkpoint.architecture(), batch, products);
             checkpoint.restoreInto(network, checkpointFile);
             Evaluation evaluation = Evaluator.evaluate(network, dataset, products, false);

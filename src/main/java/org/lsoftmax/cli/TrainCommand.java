@@ -4,12 +4,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.lsoftmax.data.DatasetLoader;
+import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.data.TrainTestData;
-import org.lsoftmax.layer.BetaSchedule;
-import org.lsoftmax.layer.InvalidInputException;
-import org.lsoftmax.layer.PassOptions;
+import org.lsoftmax.head.PassOptions;
+import org.lsoftmax.train.BetaSchedule;
 import org.lsoftmax.train.Checkpoint;
+import org.lsoftmax.train.CheckpointFiles;
+import org.lsoftmax.train.CheckpointFormat;
 import org.lsoftmax.train.DivergencePolicy;
 import org.lsoftmax.train.EpochMetrics;
 import org.lsoftmax.train.TrainConfig;
@@ -115,11 +116,11 @@ public final class TrainCommand implements Callable<Integer> {
         TrainTestData rawData = DataOptions.load(data, synthetic);
         Trainer trainer;
         if (resume != null) {
-            Path checkpointFile = resume.isEmpty() ? out.resolve(Checkpoint.LAST_FILE) : Path.of(resume);
+            Path checkpointFile = resume.isEmpty() ? out.resolve(CheckpointFiles.LAST_FILE) : Path.of(resume);
             if (resume.isEmpty() && !Files.isRegularFile(checkpointFile)) {
                 throw new InvalidInputException(checkpointFile + ": no checkpoint to resume from (train without --resume first)");
             }
-            Checkpoint checkpoint = Checkpoint.read(checkpointFile);
+            Checkpoint checkpoint = CheckpointFormat.read(checkpointFile);
             LOG.info("Resuming: network, margin, schedule, learning rate and seed come from {}; only --epochs, --pass, "
                     + "--threads, --device, --max-divergence-retries and the data options apply", checkpointFile);
             trainer = Trainer.resume(checkpoint, checkpointFile, epochs, pass, rawData, passOptions, out);

@@ -1,6 +1,6 @@
 package org.lsoftmax.data;
 
-import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.InvalidInputException;
 
 /**
  * A labelled data set in memory: {@code size} samples of {@code dimension} floats (row-major in

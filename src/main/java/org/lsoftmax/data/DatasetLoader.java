@@ -3,7 +3,7 @@ package org.lsoftmax.data;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.InvalidInputException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,7 +1,7 @@
 package org.lsoftmax.data;
 
 import java.util.Arrays;
-import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.InvalidInputException;
 
 /**
  * An array read from or written to a NumPy {@code .npy} file: its dtype, its C-order shape and its

@@ -1,6 +1,6 @@
 package org.lsoftmax.data;
 
-import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.InvalidInputException;
 
 /** A training split and a test split with the same feature dimension and classes. */
 public record TrainTestData(Dataset train, Dataset test) {

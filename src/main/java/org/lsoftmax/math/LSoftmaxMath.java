@@ -45,6 +45,30 @@ public final class LSoftmaxMath {
         return k;
     }
 
+    /**
+     * The thresholds {@code cos(j pi / m)} for j = 1..m-1 (index j; index 0 unused) that {@link #marginK}
+     * compares against, computed once per margin by callers that find k for many samples (host code
+     * only: kernels cannot take arrays from here). Same values as {@link #marginK} computes per call.
+     */
+    public static double[] marginThresholds(int margin) {
+        double[] thresholds = new double[margin];
+        for (int j = 1; j < margin; j++) {
+            thresholds[j] = Math.cos(j * Math.PI / margin);
+        }
+        return thresholds;
+    }
+
+    /** {@link #marginK(double, int)} with the thresholds of {@link #marginThresholds}: the same comparisons, the same k. */
+    public static int marginK(double cosTheta, double[] thresholds) {
+        int k = 0;
+        for (int j = 1; j < thresholds.length; j++) {
+            if (cosTheta <= thresholds[j]) {
+                k = j;
+            }
+        }
+        return k;
+    }
+
     /** {@code cos(m theta)} from {@code c = cos(theta)} by the binomial expansion. */
     public static double cosMTheta(double cosTheta, int margin) {
         double sinSquared = 1.0 - cosTheta * cosTheta;

@@ -1,7 +1,7 @@
 package org.lsoftmax.model;
 
 import java.util.List;
-import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.InvalidInputException;
 
 /**
  * Shape of the network: input size, hidden widths of the MLP feature extractor, the feature dimension

@@ -1,6 +1,7 @@
 package org.lsoftmax.model;
 
 import java.util.List;
+import org.lsoftmax.linalg.MatrixProducts;
 import org.lsoftmax.math.SplitMix64;
 
 /**

@@ -2,6 +2,7 @@ package org.lsoftmax.model;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.lsoftmax.linalg.MatrixProducts;
 import org.lsoftmax.math.SplitMix64;
 
 /**
@@ -9,7 +10,7 @@ import org.lsoftmax.math.SplitMix64;
  * {@code input -> [Dense -> PReLU] x hidden -> Dense -> D-dim feature}, and the class weights W (C x D)
  * of the L-Softmax head. The feature has no activation, so features can point anywhere on the sphere
  * (as the paper's 2-D MNIST features in Figure 2). The head itself (margin logits, loss, gradients)
- * is computed by an {@code LSoftmaxPass}; this class only holds its weights.
+ * is computed by an {@code HeadPass}; this class only holds its weights.
  */
 public final class Network {
 

@@ -6,11 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.train.Checkpoint;
+import org.lsoftmax.train.CheckpointFiles;
+import org.lsoftmax.train.CheckpointFormat;
 import org.lsoftmax.train.EpochMetrics;
+import org.lsoftmax.train.FeaturesCsv;
 import org.lsoftmax.train.MetricsCsv;
-import org.lsoftmax.train.Trainer;
 
 /** What {@code plot} reads from a training run's output folder: metrics.csv, last.ckpt and features.csv. */
 public record RunFolder(Path directory, List<EpochMetrics> metrics, Checkpoint checkpoint, int[] featureLabels,
@@ -21,14 +23,14 @@ public record RunFolder(Path directory, List<EpochMetrics> metrics, Checkpoint c
             throw new InvalidInputException(directory + ": not a run folder (no such directory)");
         }
         Path metricsFile = directory.resolve(MetricsCsv.FILE_NAME);
-        Path checkpointFile = directory.resolve(Checkpoint.LAST_FILE);
+        Path checkpointFile = directory.resolve(CheckpointFiles.LAST_FILE);
         if (!Files.isRegularFile(metricsFile) || !Files.isRegularFile(checkpointFile)) {
             throw new InvalidInputException(directory + ": not a run folder (needs " + MetricsCsv.FILE_NAME + " and "
-                    + Checkpoint.LAST_FILE + ", written by train --out)");
+                    + CheckpointFiles.LAST_FILE + ", written by train --out)");
         }
         List<EpochMetrics> metrics = MetricsCsv.read(metricsFile);
-        Checkpoint checkpoint = Checkpoint.read(checkpointFile);
-        Path featuresFile = directory.resolve(Trainer.FEATURES_FILE);
+        Checkpoint checkpoint = CheckpointFormat.read(checkpointFile);
+        Path featuresFile = directory.resolve(FeaturesCsv.FILE_NAME);
         int[] labels = null;
         float[] features = null;
         if (Files.isRegularFile(featuresFile)) {

@@ -1,6 +1,6 @@
 package org.lsoftmax.train;
 
-import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.InvalidInputException;
 
 /**
  * What the {@link Trainer} does when a step diverges (see the Trainer's class comment for the whole

@@ -1,7 +1,7 @@
 package org.lsoftmax.train;
 
 import org.lsoftmax.data.Dataset;
-import org.lsoftmax.model.MatrixProducts;
+import org.lsoftmax.linalg.MatrixProducts;
 import org.lsoftmax.model.Network;
 
 /**

@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.InvalidInputException;
 
 /** Reads and writes a run's {@code metrics.csv} (one {@link EpochMetrics} row per epoch). */
 public final class MetricsCsv {

@@ -3,8 +3,7 @@ package org.lsoftmax.train;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import org.lsoftmax.layer.BetaSchedule;
-import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.InvalidInputException;
 
 /**
  * Text form of a {@link BetaSchedule}, used in logs, metrics and checkpoints:

@@ -5,9 +5,8 @@ import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import org.lsoftmax.layer.BetaSchedule;
-import org.lsoftmax.layer.InvalidInputException;
-import org.lsoftmax.layer.LayerChecks;
+import org.lsoftmax.InvalidInputException;
+import org.lsoftmax.head.HeadChecks;
 
 /**
  * Everything that determines a training run's numbers (with the data and the pass). Stored in every
@@ -27,7 +26,7 @@ public record TrainConfig(int margin, List<Integer> hidden, int featureDimension
     public static final double DEFAULT_WEIGHT_DECAY = 5e-4;
 
     public TrainConfig {
-        LayerChecks.checkMargin(margin);
+        HeadChecks.checkMargin(margin);
         hidden = List.copyOf(hidden);
         learningRateSteps = List.copyOf(learningRateSteps);
         if (featureDimension < 1) {

@@ -10,7 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lsoftmax.train.Checkpoint;
+import org.lsoftmax.train.CheckpointFiles;
+import org.lsoftmax.train.CheckpointFormat;
 import org.lsoftmax.train.MetricsCsv;
 
 class CommandLineTest {
@@ -44,10 +45,10 @@ class CommandLineTest {
         assertEquals(0, run(output, concat(new String[] {"train", "--epochs", "1"}, common)), output::toString);
         assertEquals(0, run(output, concat(new String[] {"train", "--epochs", "2", "--resume"}, common)), output::toString);
         assertEquals(2, MetricsCsv.read(runFolder.resolve(MetricsCsv.FILE_NAME)).size());
-        assertEquals(2, Checkpoint.read(runFolder.resolve(Checkpoint.LAST_FILE)).epochsCompleted());
+        assertEquals(2, CheckpointFormat.read(runFolder.resolve(CheckpointFiles.LAST_FILE)).epochsCompleted());
 
         StringBuilder testOutput = new StringBuilder();
-        assertEquals(0, run(testOutput, "test", "--checkpoint", runFolder.resolve(Checkpoint.LAST_FILE).toString(),
+        assertEquals(0, run(testOutput, "test", "--checkpoint", runFolder.resolve(CheckpointFiles.LAST_FILE).toString(),
                 "--synthetic"), testOutput::toString);
         assertTrue(testOutput.toString().contains("accuracy"), testOutput::toString);
         assertTrue(testOutput.toString().contains("mean angle to own class"), testOutput::toString);

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
-import org.lsoftmax.layer.tornado.TornadoSupport;
+import org.lsoftmax.head.TornadoSupport;
 
 class DevicesCommandTest {
 

@@ -10,15 +10,15 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lsoftmax.check.RandomInputs;
 import org.lsoftmax.data.Npy;
 import org.lsoftmax.data.NpyArray;
-import org.lsoftmax.layer.LayerShape;
-import org.lsoftmax.layer.RandomInputs;
-import org.lsoftmax.layer.reference.ReferencePass;
+import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.reference.ReferencePass;
 
 class EvalCommandTest {
 
-    private static final LayerShape SHAPE = new LayerShape(5, 4, 3);
+    private static final HeadShape SHAPE = new HeadShape(5, 4, 3);
 
     @TempDir
     Path folder;

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lsoftmax.train.Checkpoint;
+import org.lsoftmax.train.CheckpointFiles;
+import org.lsoftmax.train.CheckpointFormat;
 import org.lsoftmax.train.TrainConfig;
 
 /** {@code train} on a run that diverges: one error line, exit code 3, the last good checkpoint intact. */
@@ -26,13 +28,13 @@ class TrainDivergenceCommandTest {
         assertEquals(0, first.exitCode(), first.err());
 
         // the resumed run takes its learning rate from the checkpoint: make it explode there
-        Path last = out.resolve(Checkpoint.LAST_FILE);
-        Checkpoint good = Checkpoint.read(last);
+        Path last = out.resolve(CheckpointFiles.LAST_FILE);
+        Checkpoint good = CheckpointFormat.read(last);
         TrainConfig c = good.config();
         TrainConfig explosive = new TrainConfig(c.margin(), c.hidden(), c.featureDimension(), c.batchSize(), 1e30,
                 c.learningRateSteps(), c.momentum(), c.weightDecay(), c.epochs(), c.seed(), c.schedule(), c.passName());
-        new Checkpoint(explosive, good.normalization(), good.inputSize(), good.classes(), good.epochsCompleted(),
-                good.iteration(), good.tensors()).writeAtomically(last);
+        CheckpointFiles.writeAtomically(new Checkpoint(explosive, good.normalization(), good.inputSize(), good.classes(), good.epochsCompleted(),
+                good.iteration(), good.tensors()), last);
         byte[] lastBefore = Files.readAllBytes(last);
 
         CliRunner diverged = CliRunner.run(concat(new String[] {"train", "--epochs", "2", "--resume"}, common));
@@ -44,7 +46,7 @@ class TrainDivergenceCommandTest {
                 errorLines[0]);
         assertTrue(errorLines[0].endsWith("; last good checkpoint: " + last + " (epoch 1)"), errorLines[0]);
         assertArrayEquals(lastBefore, Files.readAllBytes(last), "last.ckpt is untouched");
-        assertEquals(1, Checkpoint.read(last).epochsCompleted());
+        assertEquals(1, CheckpointFormat.read(last).epochsCompleted());
     }
 
     @Test

@@ -14,7 +14,7 @@ import java.util.Arrays;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.InvalidInputException;
 
 class IdxReaderTest {
 

@@ -4,8 +4,9 @@ import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32;
-import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.train.Checkpoint;
+import org.lsoftmax.train.CheckpointFormat;
 
 /**
  * Fuzzes the checkpoint reader. A checksum guards the payload, so random bytes alone would only
@@ -29,7 +30,7 @@ class CheckpointFuzzTest {
                     .putInt((int) crc.getValue()).array();
         }
         try {
-            Checkpoint checkpoint = Checkpoint.read(FuzzFiles.write("fuzz.ckpt", bytes));
+            Checkpoint checkpoint = CheckpointFormat.read(FuzzFiles.write("fuzz.ckpt", bytes));
             checkpoint.architecture();
         } catch (InvalidInputException expected) {
             // documented rejection

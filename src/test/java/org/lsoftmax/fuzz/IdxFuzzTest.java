@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.file.Path;
+import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.data.IdxReader;
-import org.lsoftmax.layer.InvalidInputException;
 
 /**
  * Fuzzes the IDX reader (MNIST / Fashion-MNIST files) with raw bytes, read both as an images file

@@ -3,9 +3,9 @@ package org.lsoftmax.fuzz;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.data.Npy;
 import org.lsoftmax.data.NpyArray;
-import org.lsoftmax.layer.InvalidInputException;
 
 /**
  * Fuzzes the .npy parser with arbitrary bytes: it either returns a consistent array or throws the

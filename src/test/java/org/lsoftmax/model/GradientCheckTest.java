@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.function.DoubleSupplier;
 import org.junit.jupiter.api.Test;
-import org.lsoftmax.layer.LayerShape;
-import org.lsoftmax.layer.reference.ReferencePass;
+import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.reference.ReferencePass;
+import org.lsoftmax.linalg.MatrixProducts;
+import org.lsoftmax.linalg.SimpleMatrixProducts;
 import org.lsoftmax.math.SplitMix64;
 
 /**
@@ -134,7 +136,7 @@ class GradientCheckTest {
         float[] input = randomArray(rows * 5, 1.0);
         int[] labels = {0, 1, 2, 3, 1, 2};
         double beta = 0.5;
-        ReferencePass head = new ReferencePass(new LayerShape(rows, 3, classes), 3);
+        ReferencePass head = new ReferencePass(new HeadShape(rows, 3, classes), 3);
         float[] logits = new float[rows * classes];
         float[] classWeights = network.classWeights().value();
         DoubleSupplier loss = () -> head.forward(network.features(input, rows), classWeights, labels, beta, logits);

@@ -13,13 +13,12 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.data.Normalization;
-import org.lsoftmax.layer.BetaSchedule;
-import org.lsoftmax.layer.InvalidInputException;
+import org.lsoftmax.linalg.SimpleMatrixProducts;
 import org.lsoftmax.math.SplitMix64;
 import org.lsoftmax.model.Architecture;
 import org.lsoftmax.model.Network;
-import org.lsoftmax.model.SimpleMatrixProducts;
 
 class CheckpointTest {
 
@@ -46,8 +45,8 @@ class CheckpointTest {
     void roundTripsEveryField() {
         Checkpoint original = checkpointAfterEpoch(2);
         Path file = directory.resolve("a.ckpt");
-        original.writeAtomically(file);
-        Checkpoint read = Checkpoint.read(file);
+        CheckpointFiles.writeAtomically(original, file);
+        Checkpoint read = CheckpointFormat.read(file);
         assertEquals(config, read.config());
         assertEquals(original.normalization(), read.normalization());
         assertEquals(2, read.epochsCompleted());
@@ -63,72 +62,72 @@ class CheckpointTest {
 
     @Test
     void rotationKeepsThePreviousCheckpoint() {
-        checkpointAfterEpoch(1).saveRotating(directory);
-        checkpointAfterEpoch(2).saveRotating(directory);
-        assertEquals(2, Checkpoint.read(directory.resolve(Checkpoint.LAST_FILE)).epochsCompleted());
-        assertEquals(1, Checkpoint.read(directory.resolve(Checkpoint.PREVIOUS_FILE)).epochsCompleted());
+        CheckpointFiles.saveRotating(checkpointAfterEpoch(1), directory);
+        CheckpointFiles.saveRotating(checkpointAfterEpoch(2), directory);
+        assertEquals(2, CheckpointFormat.read(directory.resolve(CheckpointFiles.LAST_FILE)).epochsCompleted());
+        assertEquals(1, CheckpointFormat.read(directory.resolve(CheckpointFiles.PREVIOUS_FILE)).epochsCompleted());
     }
 
     @Test
     void nonFiniteCheckpointIsRefusedAndTheFilesStayAsTheyWere() throws IOException {
-        checkpointAfterEpoch(1).saveRotating(directory);
-        checkpointAfterEpoch(2).saveRotating(directory);
-        byte[] lastBefore = Files.readAllBytes(directory.resolve(Checkpoint.LAST_FILE));
-        byte[] previousBefore = Files.readAllBytes(directory.resolve(Checkpoint.PREVIOUS_FILE));
+        CheckpointFiles.saveRotating(checkpointAfterEpoch(1), directory);
+        CheckpointFiles.saveRotating(checkpointAfterEpoch(2), directory);
+        byte[] lastBefore = Files.readAllBytes(directory.resolve(CheckpointFiles.LAST_FILE));
+        byte[] previousBefore = Files.readAllBytes(directory.resolve(CheckpointFiles.PREVIOUS_FILE));
         network.parameters().get(1).momentum()[2] = Float.POSITIVE_INFINITY;
         Checkpoint poisoned = checkpointAfterEpoch(3);
         assertEquals("momentum of " + network.parameters().get(1).name(), poisoned.firstNonFinite().tensor());
         assertEquals(2, poisoned.firstNonFinite().index());
 
-        IllegalStateException error = assertThrows(IllegalStateException.class, () -> poisoned.saveRotating(directory));
+        IllegalStateException error = assertThrows(IllegalStateException.class, () -> CheckpointFiles.saveRotating(poisoned, directory));
         assertTrue(error.getMessage().contains("Infinity"), error.getMessage());
-        assertArrayEquals(lastBefore, Files.readAllBytes(directory.resolve(Checkpoint.LAST_FILE)));
-        assertArrayEquals(previousBefore, Files.readAllBytes(directory.resolve(Checkpoint.PREVIOUS_FILE)));
+        assertArrayEquals(lastBefore, Files.readAllBytes(directory.resolve(CheckpointFiles.LAST_FILE)));
+        assertArrayEquals(previousBefore, Files.readAllBytes(directory.resolve(CheckpointFiles.PREVIOUS_FILE)));
     }
 
     @Test
     void flippedByteIsRejectedAndPreviousStaysIntact() throws IOException {
-        checkpointAfterEpoch(1).saveRotating(directory);
-        checkpointAfterEpoch(2).saveRotating(directory);
-        Path last = directory.resolve(Checkpoint.LAST_FILE);
+        CheckpointFiles.saveRotating(checkpointAfterEpoch(1), directory);
+        CheckpointFiles.saveRotating(checkpointAfterEpoch(2), directory);
+        Path last = directory.resolve(CheckpointFiles.LAST_FILE);
         byte[] bytes = Files.readAllBytes(last);
         bytes[bytes.length / 2] ^= 0x01;
         Files.write(last, bytes);
 
-        InvalidInputException error = assertThrows(InvalidInputException.class, () -> Checkpoint.read(last));
+        InvalidInputException error = assertThrows(InvalidInputException.class, () -> CheckpointFormat.read(last));
         assertTrue(error.getMessage().contains(last.toString()), error.getMessage());
         assertTrue(error.getMessage().contains("checksum mismatch"), error.getMessage());
-        assertEquals(1, Checkpoint.read(directory.resolve(Checkpoint.PREVIOUS_FILE)).epochsCompleted());
+        assertEquals(1, CheckpointFormat.read(directory.resolve(CheckpointFiles.PREVIOUS_FILE)).epochsCompleted());
     }
 
     @Test
     void truncatedFileIsRejectedAndPreviousStaysIntact() throws IOException {
-        checkpointAfterEpoch(1).saveRotating(directory);
-        checkpointAfterEpoch(2).saveRotating(directory);
-        Path last = directory.resolve(Checkpoint.LAST_FILE);
+        CheckpointFiles.saveRotating(checkpointAfterEpoch(1), directory);
+        CheckpointFiles.saveRotating(checkpointAfterEpoch(2), directory);
+        Path last = directory.resolve(CheckpointFiles.LAST_FILE);
         byte[] bytes = Files.readAllBytes(last);
         Files.write(last, Arrays.copyOf(bytes, bytes.length - 100));
 
-        InvalidInputException error = assertThrows(InvalidInputException.class, () -> Checkpoint.read(last));
+        InvalidInputException error = assertThrows(InvalidInputException.class, () -> CheckpointFormat.read(last));
         assertTrue(error.getMessage().contains(last.toString()), error.getMessage());
         assertTrue(error.getMessage().contains("truncated"), error.getMessage());
-        assertEquals(1, Checkpoint.read(directory.resolve(Checkpoint.PREVIOUS_FILE)).epochsCompleted());
+        assertEquals(1, CheckpointFormat.read(directory.resolve(CheckpointFiles.PREVIOUS_FILE)).epochsCompleted());
 
         Files.write(last, Arrays.copyOf(bytes, 10));
-        InvalidInputException tiny = assertThrows(InvalidInputException.class, () -> Checkpoint.read(last));
+        InvalidInputException tiny = assertThrows(InvalidInputException.class, () -> CheckpointFormat.read(last));
         assertTrue(tiny.getMessage().contains("truncated"), tiny.getMessage());
     }
 
     @Test
     void foreignFileAndNewerVersionAreRejected() throws IOException {
         Path foreign = Files.writeString(directory.resolve("notes.txt"), "this is not a checkpoint at all");
-        InvalidInputException error = assertThrows(InvalidInputException.class, () -> Checkpoint.read(foreign));
+        InvalidInputException error = assertThrows(InvalidInputException.class, () -> CheckpointFormat.read(foreign));
         assertTrue(error.getMessage().contains(foreign + ": not an lsoftmax checkpoint"), error.getMessage());
 
-        byte[] bytes = checkpointAfterEpoch(1).toBytes();
+        byte[] bytes = CheckpointFormat.toBytes(checkpointAfterEpoch(1));
         bytes[11] = 2; // format version 1 -> 2
         Path newer = Files.write(directory.resolve("newer.ckpt"), bytes);
-        InvalidInputException versionError = assertThrows(InvalidInputException.class, () -> Checkpoint.read(newer));
+        InvalidInputException versionError = assertThrows(InvalidInputException.class, () -> CheckpointFormat.read(newer));
         assertTrue(versionError.getMessage().contains("format version 2"), versionError.getMessage());
     }
 

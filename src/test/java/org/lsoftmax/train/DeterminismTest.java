@@ -12,8 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lsoftmax.data.SyntheticDataset;
 import org.lsoftmax.data.TrainTestData;
-import org.lsoftmax.layer.BetaSchedule;
-import org.lsoftmax.layer.PassOptions;
+import org.lsoftmax.head.PassOptions;
 
 /**
  * Bit-for-bit reproducibility of training: across worker-thread counts (the jvm pass and the dense
@@ -121,7 +120,7 @@ class DeterminismTest {
         assertEquals(4, firstRows.size(), "header and 3 epochs");
         assertEquals(firstRows, secondRows);
         // the checkpoints, written from identical states, are identical files
-        assertEquals(-1L, Files.mismatch(first.resolve(Checkpoint.LAST_FILE), second.resolve(Checkpoint.LAST_FILE)));
+        assertEquals(-1L, Files.mismatch(first.resolve(CheckpointFiles.LAST_FILE), second.resolve(CheckpointFiles.LAST_FILE)));
     }
 
     /** metrics.csv without its last two columns, epoch_seconds and samples_per_second (wall-clock times). */

@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lsoftmax.data.SyntheticDataset;
 import org.lsoftmax.data.TrainTestData;
-import org.lsoftmax.layer.BetaSchedule;
-import org.lsoftmax.layer.PassOptions;
+import org.lsoftmax.head.PassOptions;
 import org.lsoftmax.model.Network;
 import org.lsoftmax.model.Parameter;
 
@@ -163,7 +162,7 @@ class DivergenceGuardTest {
             // two restores happened: the network holds the state after epoch 1
             assertBitIdentical(afterEpochOne.get(0), state(trainer.network()), "network after the stop");
         }
-        Path last = directory.resolve(Checkpoint.LAST_FILE);
+        Path last = directory.resolve(CheckpointFiles.LAST_FILE);
         assertEquals("training diverged at epoch 2 iteration " + (firstPoisoned + 3)
                 + ": features is NaN; last good checkpoint: " + last + " (epoch 1)", stop.getMessage());
         assertEquals(List.of(DivergenceEvent.Action.SKIPPED, DivergenceEvent.Action.RESTORED_SNAPSHOT,
@@ -173,7 +172,7 @@ class DivergenceGuardTest {
                 events.stream().map(DivergenceEvent::iteration).toList());
         assertEquals(0.05 / 8, events.get(2).learningRate(), 1e-12, "three halvings");
 
-        Checkpoint saved = Checkpoint.read(last);
+        Checkpoint saved = CheckpointFormat.read(last);
         assertEquals(1, saved.epochsCompleted());
         assertEquals(STEPS_PER_EPOCH, saved.iteration());
         assertNull(saved.firstNonFinite());
@@ -183,7 +182,7 @@ class DivergenceGuardTest {
             savedState.add(tensor.momentum());
         }
         assertBitIdentical(afterEpochOne.get(0), savedState, "last.ckpt against the state after epoch 1");
-        assertFalse(Files.exists(directory.resolve(Checkpoint.PREVIOUS_FILE)), "only epoch 1 was ever saved");
+        assertFalse(Files.exists(directory.resolve(CheckpointFiles.PREVIOUS_FILE)), "only epoch 1 was ever saved");
         assertEquals(1, MetricsCsv.read(directory.resolve(MetricsCsv.FILE_NAME)).size());
 
         // and the run can go on from it
@@ -214,13 +213,13 @@ class DivergenceGuardTest {
             assertEquals(1, trainer.epochsCompleted());
             assertBitIdentical(afterEpochOne.get(0), state(trainer.network()), "network reset to the last good state");
         }
-        Path last = directory.resolve(Checkpoint.LAST_FILE);
+        Path last = directory.resolve(CheckpointFiles.LAST_FILE);
         assertEquals("training diverged at epoch 2 iteration " + lastStepOfEpochTwo + ": dense1.weight is NaN; "
                 + "last good checkpoint: " + last + " (epoch 1)", stop.getMessage());
-        Checkpoint saved = Checkpoint.read(last);
+        Checkpoint saved = CheckpointFormat.read(last);
         assertEquals(1, saved.epochsCompleted());
         assertNull(saved.firstNonFinite());
-        assertFalse(Files.exists(directory.resolve(Checkpoint.PREVIOUS_FILE)));
+        assertFalse(Files.exists(directory.resolve(CheckpointFiles.PREVIOUS_FILE)));
         assertEquals(1, MetricsCsv.read(directory.resolve(MetricsCsv.FILE_NAME)).size());
     }
 

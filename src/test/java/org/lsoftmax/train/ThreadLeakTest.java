@@ -10,15 +10,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.data.SyntheticDataset;
 import org.lsoftmax.data.TrainTestData;
-import org.lsoftmax.layer.BetaSchedule;
-import org.lsoftmax.layer.InvalidInputException;
-import org.lsoftmax.layer.LSoftmaxPass;
-import org.lsoftmax.layer.LayerShape;
-import org.lsoftmax.layer.PassFactory;
-import org.lsoftmax.layer.PassOptions;
-import org.lsoftmax.layer.jvm.Sgemm;
+import org.lsoftmax.head.HeadPass;
+import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.PassFactory;
+import org.lsoftmax.head.PassOptions;
+import org.lsoftmax.linalg.Sgemm;
 
 /**
  * close() really ends the worker threads: many jvm passes, Sgemm instances and trainers are created,
@@ -50,7 +49,7 @@ class ThreadLeakTest {
     void jvmPassesAndSgemmsStopTheirWorkersOnClose() {
         int liveBefore = THREAD_BEAN.getThreadCount();
         long workersBefore = workerThreads();
-        LayerShape shape = new LayerShape(64, 64, 10); // 4096 row elements: small, one forward each
+        HeadShape shape = new HeadShape(64, 64, 10); // 4096 row elements: small, one forward each
         float[] x = new float[shape.xSize()];
         float[] w = new float[shape.wSize()];
         for (int i = 0; i < x.length; i++) {
@@ -62,7 +61,7 @@ class ThreadLeakTest {
         int[] labels = new int[shape.batch()];
         float[] logits = new float[shape.logitsSize()];
         for (int round = 0; round < 200; round++) {
-            try (LSoftmaxPass pass = PassFactory.create("jvm", shape, 2, new PassOptions(THREADS, null))) {
+            try (HeadPass pass = PassFactory.create("jvm", shape, 2, new PassOptions(THREADS, null))) {
                 pass.forward(x, w, labels, 1.0, logits);
             }
         }

@@ -11,8 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lsoftmax.data.SyntheticDataset;
 import org.lsoftmax.data.TrainTestData;
-import org.lsoftmax.layer.BetaSchedule;
-import org.lsoftmax.layer.PassOptions;
+import org.lsoftmax.head.PassOptions;
 
 class TrainerTest {
 
@@ -77,10 +76,10 @@ class TrainerTest {
         try (Trainer trainer = Trainer.start(smallConfig(4, 2), DATA, PassOptions.DEFAULTS, interrupted)) {
             trainer.showProgress(false).run();
         }
-        Path checkpointFile = interrupted.resolve(Checkpoint.LAST_FILE);
+        Path checkpointFile = interrupted.resolve(CheckpointFiles.LAST_FILE);
         Checkpoint resumed;
         List<EpochMetrics> history;
-        try (Trainer trainer = Trainer.resume(Checkpoint.read(checkpointFile), checkpointFile, 4, "reference", DATA,
+        try (Trainer trainer = Trainer.resume(CheckpointFormat.read(checkpointFile), checkpointFile, 4, "reference", DATA,
                 PassOptions.DEFAULTS, interrupted)) {
             history = trainer.showProgress(false).run();
             resumed = trainer.checkpoint();
@@ -99,7 +98,7 @@ class TrainerTest {
         assertEquals(4, MetricsCsv.read(interrupted.resolve(MetricsCsv.FILE_NAME)).size());
         assertEquals(MetricsCsv.read(uninterrupted.resolve(MetricsCsv.FILE_NAME)).get(3).testAccuracy(),
                 history.get(3).testAccuracy());
-        assertTrue(Files.isRegularFile(interrupted.resolve(Checkpoint.PREVIOUS_FILE)));
+        assertTrue(Files.isRegularFile(interrupted.resolve(CheckpointFiles.PREVIOUS_FILE)));
     }
 
     @Test
@@ -109,7 +108,7 @@ class TrainerTest {
         try (Trainer trainer = Trainer.start(config, DATA, PassOptions.DEFAULTS, directory)) {
             trainer.showProgress(false).run();
         }
-        List<String> lines = Files.readAllLines(directory.resolve(Trainer.FEATURES_FILE));
+        List<String> lines = Files.readAllLines(directory.resolve(FeaturesCsv.FILE_NAME));
         assertEquals("label,x,y", lines.get(0));
         assertEquals(DATA.test().size() + 1, lines.size());
     }

@@ -1,7 +1,7 @@
 package org.lsoftmax.bench;
 
 import java.util.Random;
-import org.lsoftmax.layer.LayerShape;
+import org.lsoftmax.head.HeadShape;
 
 /** Fixed-seed layer inputs for the benchmarks: Gaussian X and W with rows of norm ~1, uniform labels. */
 record BenchmarkInputs(float[] x, float[] w, int[] labels) {
@@ -9,15 +9,15 @@ record BenchmarkInputs(float[] x, float[] w, int[] labels) {
     static final long SEED = 20160620L;
 
     /** Parses "NxDxC", e.g. "256x512x1000" (batch x features x classes). */
-    static LayerShape parseShape(String text) {
+    static HeadShape parseShape(String text) {
         String[] parts = text.split("x");
         if (parts.length != 3) {
             throw new IllegalArgumentException("shape must be NxDxC, got " + text);
         }
-        return new LayerShape(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), Integer.parseInt(parts[2]));
+        return new HeadShape(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), Integer.parseInt(parts[2]));
     }
 
-    static BenchmarkInputs draw(LayerShape shape) {
+    static BenchmarkInputs draw(HeadShape shape) {
         Random random = new Random(SEED);
         return new BenchmarkInputs(gaussian(random, shape.batch(), shape.features()),
                 gaussian(random, shape.classes(), shape.features()),

@@ -19,10 +19,10 @@ import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.lsoftmax.data.AtomicFiles;
-import org.lsoftmax.layer.LSoftmaxPass;
-import org.lsoftmax.layer.tornado.TornadoDeviceInfo;
-import org.lsoftmax.layer.tornado.TornadoRunInfo;
-import org.lsoftmax.layer.tornado.TornadoSupport;
+import org.lsoftmax.head.HeadPass;
+import org.lsoftmax.head.TornadoDeviceInfo;
+import org.lsoftmax.head.TornadoRunInfo;
+import org.lsoftmax.head.TornadoSupport;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -30,9 +30,9 @@ import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The device-comparison benchmark: every pass on every device TornadoVM lists (reference, jvm, tornado
@@ -162,7 +162,7 @@ public final class DeviceComparison implements Callable<Integer> {
                 float[] logits = new float[step.shape().logitsSize()];
                 float[] dx = new float[step.shape().xSize()];
                 float[] dw = new float[step.shape().wSize()];
-                try (LSoftmaxPass tornado = step.create(Integer.parseInt(margins.get(0)))) {
+                try (HeadPass tornado = step.create(Integer.parseInt(margins.get(0)))) {
                     long start = System.nanoTime();
                     tornado.forward(inputs.x(), inputs.w(), inputs.labels(), 1.0, logits);
                     tornado.backward(dx, dw);

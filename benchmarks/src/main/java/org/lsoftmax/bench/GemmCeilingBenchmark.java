@@ -1,9 +1,9 @@
 package org.lsoftmax.bench;
 
 import java.util.concurrent.TimeUnit;
-import org.lsoftmax.layer.LayerShape;
-import org.lsoftmax.layer.PassOptions;
-import org.lsoftmax.layer.jvm.Sgemm;
+import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.PassOptions;
+import org.lsoftmax.linalg.Sgemm;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -46,7 +46,7 @@ public class GemmCeilingBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        LayerShape layerShape = BenchmarkInputs.parseShape(shape);
+        HeadShape layerShape = BenchmarkInputs.parseShape(shape);
         n = layerShape.batch();
         d = layerShape.features();
         c = layerShape.classes();

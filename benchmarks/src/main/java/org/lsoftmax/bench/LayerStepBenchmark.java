@@ -1,8 +1,8 @@
 package org.lsoftmax.bench;
 
 import java.util.concurrent.TimeUnit;
-import org.lsoftmax.layer.LSoftmaxPass;
-import org.lsoftmax.layer.LayerShape;
+import org.lsoftmax.head.HeadPass;
+import org.lsoftmax.head.HeadShape;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -16,7 +16,7 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * One training step of the layer: forward (margin logits, loss) and backward (dX, dW), i.e. three
- * N*D*C products ({@link LayerShape#stepFlops()} = 6 N D C) plus the O(N*(D+C)) margin and softmax work.
+ * N*D*C products ({@link HeadShape#stepFlops()} = 6 N D C) plus the O(N*(D+C)) margin and softmax work.
  *
  * <p>{@code step} is {@link PassStep}'s {@code pass[@BACKEND:DEVICE]:NxDxC}, e.g. {@code jvm:256x512x10} or
  * {@code tornado@0:0:1024x512x10000}. The reference pass (scalar double, one thread) only runs on the
@@ -38,7 +38,7 @@ public class LayerStepBenchmark {
     @Param({"1.0"})
     public double beta;
 
-    private LSoftmaxPass pass;
+    private HeadPass pass;
     private BenchmarkInputs inputs;
     private float[] logits;
     private float[] dx;
@@ -47,7 +47,7 @@ public class LayerStepBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         PassStep passStep = PassStep.parse(step);
-        LayerShape shape = passStep.shape();
+        HeadShape shape = passStep.shape();
         pass = passStep.create(margin);
         inputs = BenchmarkInputs.draw(shape);
         logits = new float[shape.logitsSize()];

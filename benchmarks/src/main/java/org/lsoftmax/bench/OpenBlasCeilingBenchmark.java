@@ -4,7 +4,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
-import org.lsoftmax.layer.LayerShape;
+import org.lsoftmax.head.HeadShape;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -54,7 +54,7 @@ public class OpenBlasCeilingBenchmark {
         } catch (Throwable t) {
             throw new IllegalStateException("OpenBLAS (org.bytedeco:openblas) cannot be loaded here, skipping: " + t, t);
         }
-        LayerShape layerShape = BenchmarkInputs.parseShape(shape);
+        HeadShape layerShape = BenchmarkInputs.parseShape(shape);
         n = layerShape.batch();
         d = layerShape.features();
         c = layerShape.classes();

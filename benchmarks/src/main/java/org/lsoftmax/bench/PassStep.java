@@ -1,16 +1,16 @@
 package org.lsoftmax.bench;
 
-import org.lsoftmax.layer.LSoftmaxPass;
-import org.lsoftmax.layer.LayerShape;
-import org.lsoftmax.layer.PassFactory;
-import org.lsoftmax.layer.PassOptions;
-import org.lsoftmax.layer.tornado.TornadoRunInfo;
+import org.lsoftmax.head.HeadPass;
+import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.PassFactory;
+import org.lsoftmax.head.PassOptions;
+import org.lsoftmax.head.TornadoRunInfo;
 
 /**
  * One benchmarked configuration, written {@code pass[@BACKEND:DEVICE]:NxDxC}: the pass, the TornadoVM
  * device (tornado only) and the layer shape.
  */
-record PassStep(String pass, String device, LayerShape shape) {
+record PassStep(String pass, String device, HeadShape shape) {
 
     static PassStep parse(String text) {
         int shapeStart = text.lastIndexOf(':');
@@ -18,7 +18,7 @@ record PassStep(String pass, String device, LayerShape shape) {
             throw new IllegalArgumentException("step must be pass[@BACKEND:DEVICE]:NxDxC, got " + text);
         }
         String passPart = text.substring(0, shapeStart);
-        LayerShape shape = BenchmarkInputs.parseShape(text.substring(shapeStart + 1));
+        HeadShape shape = BenchmarkInputs.parseShape(text.substring(shapeStart + 1));
         int at = passPart.indexOf('@');
         return at < 0 ? new PassStep(passPart, null, shape)
                 : new PassStep(passPart.substring(0, at), passPart.substring(at + 1), shape);
@@ -39,8 +39,8 @@ record PassStep(String pass, String device, LayerShape shape) {
     }
 
     /** Creates the pass; a tornado pass that fell back to the JVM is refused (its numbers would be the jvm pass's). */
-    LSoftmaxPass create(int margin) {
-        LSoftmaxPass created = PassFactory.create(pass, shape, margin, new PassOptions(0, device));
+    HeadPass create(int margin) {
+        HeadPass created = PassFactory.create(pass, shape, margin, new PassOptions(0, device));
         if (created instanceof TornadoRunInfo info && !info.runsOnDevice()) {
             String reason = info.fallbackReason();
             created.close();

@@ -4,9 +4,9 @@ import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Random;
-import org.lsoftmax.layer.LayerShape;
-import org.lsoftmax.layer.jvm.JvmPass;
-import org.lsoftmax.layer.jvm.Sgemm;
+import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.jvm.JvmPass;
+import org.lsoftmax.linalg.Sgemm;
 
 /**
  * A noise-robust companion of the JMH benchmarks for a shared machine: in one JVM, back to back and
@@ -104,7 +104,7 @@ public final class StepCpuTime {
         int c = Integer.parseInt(args[2]);
         int threads = Integer.parseInt(args[3]);
         int reps = Integer.parseInt(args[4]);
-        LayerShape shape = new LayerShape(n, d, c);
+        HeadShape shape = new HeadShape(n, d, c);
         BenchmarkInputs inputs = BenchmarkInputs.draw(shape);
         float[] x = inputs.x();
         float[] w = inputs.w();

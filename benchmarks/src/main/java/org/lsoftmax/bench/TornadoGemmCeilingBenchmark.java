@@ -1,8 +1,8 @@
 package org.lsoftmax.bench;
 
 import java.util.concurrent.TimeUnit;
-import org.lsoftmax.layer.tornado.TornadoProducts;
-import org.lsoftmax.layer.tornado.TornadoSupport;
+import org.lsoftmax.head.TornadoProducts;
+import org.lsoftmax.head.TornadoSupport;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;

@@ -1,12 +1,12 @@
 package org.lsoftmax.bench;
 
 import java.util.concurrent.TimeUnit;
-import org.lsoftmax.layer.LSoftmaxPass;
-import org.lsoftmax.layer.LayerShape;
-import org.lsoftmax.layer.PassFactory;
-import org.lsoftmax.layer.PassOptions;
-import org.lsoftmax.layer.tornado.TornadoRunInfo;
-import org.lsoftmax.layer.tornado.TornadoSupport;
+import org.lsoftmax.head.HeadPass;
+import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.PassFactory;
+import org.lsoftmax.head.PassOptions;
+import org.lsoftmax.head.TornadoRunInfo;
+import org.lsoftmax.head.TornadoSupport;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -39,7 +39,7 @@ public class TornadoStepBenchmark {
     @Param({"1.0"})
     public double beta;
 
-    private LSoftmaxPass pass;
+    private HeadPass pass;
     private BenchmarkInputs inputs;
     private float[] logits;
     private float[] dx;
@@ -50,7 +50,7 @@ public class TornadoStepBenchmark {
         if (!TornadoSupport.isAvailable()) {
             throw new IllegalStateException("no TornadoVM runtime: " + TornadoSupport.unavailableReason());
         }
-        LayerShape layerShape = BenchmarkInputs.parseShape(shape);
+        HeadShape layerShape = BenchmarkInputs.parseShape(shape);
         pass = PassFactory.create("tornado", layerShape, margin, PassOptions.DEFAULTS);
         inputs = BenchmarkInputs.draw(layerShape);
         logits = new float[layerShape.logitsSize()];

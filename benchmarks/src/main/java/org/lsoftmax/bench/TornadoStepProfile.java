@@ -1,13 +1,13 @@
 package org.lsoftmax.bench;
 
 import java.util.Arrays;
-import org.lsoftmax.layer.LSoftmaxPass;
-import org.lsoftmax.layer.LayerShape;
-import org.lsoftmax.layer.PassFactory;
-import org.lsoftmax.layer.PassOptions;
-import org.lsoftmax.layer.tornado.TornadoProducts;
-import org.lsoftmax.layer.tornado.TornadoRunInfo;
-import org.lsoftmax.layer.tornado.TornadoSupport;
+import org.lsoftmax.head.HeadPass;
+import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.PassFactory;
+import org.lsoftmax.head.PassOptions;
+import org.lsoftmax.head.TornadoProducts;
+import org.lsoftmax.head.TornadoRunInfo;
+import org.lsoftmax.head.TornadoSupport;
 
 /**
  * Where the time of a tornado step goes, and how it compares with the ceiling, without JMH. Both the
@@ -25,7 +25,7 @@ public final class TornadoStepProfile {
     }
 
     public static void main(String[] args) {
-        LayerShape shape = BenchmarkInputs.parseShape(args.length > 0 ? args[0] : "1024x512x10000");
+        HeadShape shape = BenchmarkInputs.parseShape(args.length > 0 ? args[0] : "1024x512x10000");
         int repetitions = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         BenchmarkInputs inputs = BenchmarkInputs.draw(shape);
         float[] logits = new float[shape.logitsSize()];
@@ -35,7 +35,7 @@ public final class TornadoStepProfile {
         double[] stepMs = new double[repetitions];
         double[] ceilingMs = new double[repetitions];
         double[] ratio = new double[repetitions];
-        try (LSoftmaxPass pass = PassFactory.create("tornado", shape, 4, PassOptions.DEFAULTS);
+        try (HeadPass pass = PassFactory.create("tornado", shape, 4, PassOptions.DEFAULTS);
                 TornadoProducts products = TornadoSupport.productCeiling(shape)) {
             TornadoRunInfo info = (TornadoRunInfo) pass;
             for (int rep = -1; rep < repetitions; rep++) {

@@ -1,0 +1,104 @@
+package org.lsoftmax.check;
+
+import java.util.Random;
+import org.lsoftmax.head.HeadShape;
+
+/**
+ * Random layer inputs whose target angles cover every branch k of psi: sample i gets an angle
+ * theta_i drawn inside the interval {@code [k pi/m, (k+1) pi/m]} with {@code k = i mod m}, and
+ * {@code x_i = r (cos(theta) w_y/|w_y| + sin(theta) u)} with u a random unit vector orthogonal to
+ * w_y. Norms vary over [0.5, 2]. Used by the gradient check, the tests and the benchmarks.
+ *
+ * @param x      N*D, float64
+ * @param w      C*D, float64
+ * @param labels N labels
+ */
+public record RandomInputs(double[] x, double[] w, int[] labels) {
+
+    public static RandomInputs generate(HeadShape shape, int margin, long seed) {
+        Random random = new Random(seed);
+        int n = shape.batch();
+        int d = shape.features();
+        int c = shape.classes();
+        double[] w = new double[c * d];
+        for (int j = 0; j < c; j++) {
+            double scale = 0.5 + 1.5 * random.nextDouble();
+            double[] row = randomUnit(random, d, null);
+            for (int col = 0; col < d; col++) {
+                w[j * d + col] = scale * row[col];
+            }
+        }
+        double[] x = new double[n * d];
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            int y = random.nextInt(c);
+            labels[i] = y;
+            double[] direction = new double[d];
+            double wNorm = 0.0;
+            for (int col = 0; col < d; col++) {
+                direction[col] = w[y * d + col];
+                wNorm += direction[col] * direction[col];
+            }
+            wNorm = Math.sqrt(wNorm);
+            for (int col = 0; col < d; col++) {
+                direction[col] /= wNorm;
+            }
+            int k = i % margin;
+            // stay a little inside the interval so finite differences do not straddle a branch boundary
+            double fraction = 0.02 + 0.96 * random.nextDouble();
+            double theta = (k + fraction) * Math.PI / margin;
+            double radius = 0.5 + 1.5 * random.nextDouble();
+            double[] orthogonal = d > 1 ? randomUnit(random, d, direction) : new double[d];
+            for (int col = 0; col < d; col++) {
+                x[i * d + col] = radius * (Math.cos(theta) * direction[col] + Math.sin(theta) * orthogonal[col]);
+            }
+        }
+        return new RandomInputs(x, w, labels);
+    }
+
+    /** A random unit vector, orthogonal to {@code against} (a unit vector) when given. */
+    private static double[] randomUnit(Random random, int d, double[] against) {
+        double[] v = new double[d];
+        while (true) {
+            for (int col = 0; col < d; col++) {
+                v[col] = random.nextGaussian();
+            }
+            if (against != null) {
+                double projection = 0.0;
+                for (int col = 0; col < d; col++) {
+                    projection += v[col] * against[col];
+                }
+                for (int col = 0; col < d; col++) {
+                    v[col] -= projection * against[col];
+                }
+            }
+            double norm = 0.0;
+            for (double value : v) {
+                norm += value * value;
+            }
+            norm = Math.sqrt(norm);
+            if (norm > 1e-6) {
+                for (int col = 0; col < d; col++) {
+                    v[col] /= norm;
+                }
+                return v;
+            }
+        }
+    }
+
+    public float[] xFloat() {
+        return toFloat(x);
+    }
+
+    public float[] wFloat() {
+        return toFloat(w);
+    }
+
+    public static float[] toFloat(double[] values) {
+        float[] result = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            result[i] = (float) values[i];
+        }
+        return result;
+    }
+}

@@ -1,0 +1,99 @@
+package org.lsoftmax.head;
+
+import org.lsoftmax.model.Parameter;
+
+/**
+ * The head of the network: the class weights W (C x D, a {@link Parameter} of the model) and the pass
+ * that computes the margin loss on them. The training loop only calls {@link #forward},
+ * {@link #backward} and {@link #correct}; what the pass computed for one (the logits, the predictions)
+ * serves the others, so nothing is recomputed on the host.
+ *
+ * <p>One step: {@code loss = forward(F, y, beta)}; {@code dF = backward()} (which also adds dL/dW into
+ * {@code W.gradient()}); {@code correct()} counts the samples whose plain-logit prediction is their label.
+ */
+public final class MarginHead implements AutoCloseable {
+
+    private final Parameter classWeights;
+    private final HeadPass pass;
+    private final float[] logits;
+    private final float[] featureGradient;
+    private final float[] weightGradient;
+    private final int[] predictions;
+    private int[] labels;
+
+    /** @param pass a pass for the shape (batch N, D = W's columns, C = W's rows); the head closes it */
+    public MarginHead(Parameter classWeights, HeadPass pass) {
+        HeadShape shape = pass.shape();
+        if (classWeights.size() != shape.wSize()) {
+            throw new IllegalArgumentException("class weights " + classWeights.name() + " hold " + classWeights.size()
+                    + " values, the pass's shape " + shape + " needs " + shape.wSize());
+        }
+        this.classWeights = classWeights;
+        this.pass = pass;
+        this.logits = new float[shape.logitsSize()];
+        this.featureGradient = new float[shape.xSize()];
+        this.weightGradient = new float[shape.wSize()];
+        this.predictions = new int[shape.batch()];
+    }
+
+    /**
+     * The margin logits of a batch (kept in {@link #logits()}) and its mean loss.
+     *
+     * @param features N x D, the trunk's output
+     * @param labels   N labels (kept for {@link #correct}; the caller must not change them before)
+     */
+    public double forward(float[] features, int[] labels, double beta) {
+        this.labels = labels;
+        return pass.forward(features, classWeights.value(), labels, beta, logits);
+    }
+
+    /**
+     * Gradients of the most recent forward: returns dL/dF (N x D, the head's own buffer) and adds dL/dW
+     * into {@code classWeights.gradient()} (as every layer adds into its parameters' gradients).
+     */
+    public float[] backward() {
+        pass.backward(featureGradient, weightGradient);
+        float[] gradient = classWeights.gradient();
+        for (int i = 0; i < gradient.length; i++) {
+            gradient[i] += weightGradient[i];
+        }
+        return featureGradient;
+    }
+
+    /** Samples of the most recent forward whose plain-logit prediction (no margin) is their label. */
+    public int correct() {
+        if (labels == null) {
+            throw new IllegalStateException("correct called before forward");
+        }
+        pass.predict(predictions);
+        int count = 0;
+        for (int i = 0; i < predictions.length; i++) {
+            if (predictions[i] == labels[i]) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** The margin logits of the most recent forward (N x C). */
+    public float[] logits() {
+        return logits;
+    }
+
+    public HeadShape shape() {
+        return pass.shape();
+    }
+
+    public HeadPass pass() {
+        return pass;
+    }
+
+    public Parameter classWeights() {
+        return classWeights;
+    }
+
+    @Override
+    public void close() {
+        pass.close();
+    }
+}

@@ -1,0 +1,119 @@
+package org.lsoftmax.head;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.lsoftmax.InvalidInputException;
+import org.lsoftmax.MemoryBudget;
+import org.lsoftmax.head.jvm.JvmPass;
+import org.lsoftmax.head.reference.ReferencePass;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates a pass by its command-line name, and is the one place that decides a fallback: the tornado
+ * pass runs the {@value #FALLBACK_PASS} pass instead when there is no TornadoVM runtime (one warning per
+ * JVM), when its device cannot take the head (one warning), or when the device fails in the middle of a
+ * run (one warning; the device pass asks the {@link DeviceFallback} it was handed here).
+ */
+public final class PassFactory {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PassFactory.class);
+
+    /** Names accepted by {@link #create}. */
+    public static final List<String> PASS_NAMES = List.of("reference", "jvm", "tornado");
+
+    /** The name that stands for the fastest pass available here ({@link #resolve}). */
+    public static final String AUTO = "auto";
+
+    /** The pass that runs when TornadoVM cannot. */
+    public static final String FALLBACK_PASS = "jvm";
+
+    private static final AtomicBoolean WARNED_NO_RUNTIME = new AtomicBoolean();
+    private static final AtomicLong FALLBACK_WARNINGS = new AtomicLong();
+
+    private PassFactory() {
+    }
+
+    /** A pass name and why it was chosen. */
+    public record Choice(String pass, String reason) {
+    }
+
+    /**
+     * What {@code passName} means here: itself, or for {@value #AUTO} the fastest pass available: tornado
+     * when TornadoVM sees a device that is not a CPU (a GPU or an accelerator), else jvm (on a CPU the jvm
+     * pass is faster than TornadoVM's OpenCL CPU device, benchmarks/RESULTS.md).
+     */
+    public static Choice resolve(String passName) {
+        if (!passName.equals(AUTO)) {
+            checkName(passName);
+            return new Choice(passName, "asked for");
+        }
+        if (!TornadoSupport.isAvailable()) {
+            return new Choice("jvm", "no TornadoVM runtime: " + TornadoSupport.unavailableReason());
+        }
+        for (TornadoDeviceInfo device : TornadoSupport.listDevices()) {
+            if (!device.type().toUpperCase(Locale.ROOT).contains("CPU")) {
+                return new Choice("tornado", "TornadoVM device " + device.id() + " " + device.name() + " is a "
+                        + device.type());
+            }
+        }
+        return new Choice("jvm", "TornadoVM sees CPU devices only, where the jvm pass is faster");
+    }
+
+    public static HeadPass create(String passName, HeadShape shape, int margin, PassOptions options) {
+        checkName(passName);
+        MemoryBudget.requireHeap("the " + passName + " pass for layer " + shape, MemoryBudget.estimatedHeapBytes(passName, shape));
+        return switch (passName) {
+            case "reference" -> new ReferencePass(shape, margin);
+            case "jvm" -> new JvmPass(shape, margin, options.resolvedThreads());
+            case "tornado" -> createTornado(shape, margin, options);
+            default -> throw new IllegalStateException(passName);
+        };
+    }
+
+    private static void checkName(String passName) {
+        if (!PASS_NAMES.contains(passName)) {
+            throw new InvalidInputException("unknown pass '" + passName + "', expected one of " + PASS_NAMES
+                    + (passName.equals(AUTO) ? " (resolve '" + AUTO + "' first)" : ""));
+        }
+    }
+
+    /** The tornado pass on {@code options.device()}, or the fallback pass with one warning saying why. */
+    private static HeadPass createTornado(HeadShape shape, int margin, PassOptions options) {
+        String device = options.device() == null ? "(default)" : options.device();
+        if (options.device() != null) {
+            TornadoSupport.parseDevice(options.device()); // a malformed --device is bad input, runtime or not
+        }
+        if (!TornadoSupport.isAvailable()) {
+            if (WARNED_NO_RUNTIME.compareAndSet(false, true)) {
+                warnFallback(device, TornadoSupport.unavailableReason());
+            }
+            return new FallbackPass(createFallback(shape, margin, options), TornadoSupport.unavailableReason());
+        }
+        DeviceFallback fallback = (failedDevice, reason) -> {
+            warnFallback(failedDevice, reason);
+            return createFallback(shape, margin, options);
+        };
+        try {
+            return TornadoSupport.backend().createPass(shape, margin, options, fallback);
+        } catch (DeviceUnavailableException e) {
+            return new FallbackPass(fallback.replace(e.device(), e.getMessage()), e.getMessage());
+        }
+    }
+
+    private static void warnFallback(String device, String reason) {
+        FALLBACK_WARNINGS.incrementAndGet();
+        LOG.warn("tornado pass on device {}: {}; running the {} pass instead", device, reason, FALLBACK_PASS);
+    }
+
+    private static HeadPass createFallback(HeadShape shape, int margin, PassOptions options) {
+        return create(FALLBACK_PASS, shape, margin, options);
+    }
+
+    /** Fallback warnings logged so far in this JVM: one per pass that fell back, the missing runtime once. */
+    public static long fallbacks() {
+        return FALLBACK_WARNINGS.get();
+    }
+}

@@ -1,0 +1,20 @@
+package org.lsoftmax.head;
+
+/**
+ * Where a tornado pass really ran, for tests, logs and benchmarks (implemented by the tornado pass;
+ * obtained with {@code pass instanceof TornadoRunInfo}).
+ */
+public interface TornadoRunInfo {
+
+    /** True while the work runs on the TornadoVM device; false once the pass has fallen back to the JVM. */
+    boolean runsOnDevice();
+
+    /** Why the pass fell back to the JVM, or null while it runs on the device. */
+    String fallbackReason();
+
+    /** Device kernel time of the most recent forward + backward (ns; 0 when not profiled or not on the device). */
+    long lastDeviceKernelNanos();
+
+    /** Kernel JIT compilation time so far (ns, as the TornadoVM profiler reports it). */
+    long compileNanos();
+}

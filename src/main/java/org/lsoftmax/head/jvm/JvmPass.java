@@ -1,0 +1,331 @@
+package org.lsoftmax.head.jvm;
+
+import org.lsoftmax.head.ClassGroups;
+import org.lsoftmax.head.HeadChecks;
+import org.lsoftmax.head.HeadPass;
+import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.linalg.Sgemm;
+import org.lsoftmax.linalg.WorkerPool;
+import org.lsoftmax.math.LSoftmaxMath;
+
+/**
+ * The fast JVM pass, structured like mx-lsoftmax: the three N*D*C products run through {@link Sgemm},
+ * and the margin touches only the target column, O(N*D) extra work.
+ *
+ * <p>Forward: plain logits {@code F = X W^T}; per sample the target entry becomes
+ * {@code f_iy = (beta w_y.x_i + |w_y||x_i| psi(theta_i)) / (1 + beta)} (the dot and the norms
+ * recomputed in double; zero norm: plain logit, as in the reference, ERRATA item 6); then one sweep
+ * per row: max, log-sum-exp, loss, and {@code G = (softmax - onehot) / N} kept for backward.
+ *
+ * <p>Backward: {@code dX = G W}, {@code dW = G^T X}, plus the target-column correction with
+ * {@code s = G_iy / (1 + beta)} (ERRATA item 1):
+ * {@code dX_i += s (cross w_y + radial |w_y|/|x_i| x_i)}, {@code dW_y += s (cross x_i + radial |x_i|/|w_y| w_y)}.
+ * The dW correction is grouped by class, each class owned by one thread and its samples added in
+ * index order, so it is race-free and deterministic.
+ *
+ * <p>Results are bit-identical for any thread count; per-sample scalar math is in double; nothing is
+ * allocated per call. Not thread-safe: one forward/backward at a time.
+ */
+public final class JvmPass implements HeadPass {
+
+    /** Below this many row elements a row loop runs on the caller: the fork-join would cost more. */
+    private static final long SERIAL_ROW_ELEMENTS = 1L << 14;
+
+    private final HeadShape shape;
+    private final int margin;
+    private final Sgemm sgemm;
+    private final WorkerPool workers;
+
+    // Per-sample values of the most recent forward, in double (indexed by sample i).
+    private final double[] xNorm;
+    private final double[] wTargetNorm;
+    private final double[] crossCoefficient;
+    private final double[] radialCoefficient;
+    private final boolean[] hasAngle;
+    private final double[] rowLoss;
+    /** {@code G = dLoss/dF}, N x C, written by forward. */
+    private final float[] gradientLogits;
+    /** G_iy in double (the target entry is a difference close to cancellation). */
+    private final double[] targetGradient;
+    /** The plain logit w_y.x_i of each target entry as the product computed it, before the margin replaced it (for {@link #predict}). */
+    private final float[] plainTargetLogit;
+    /** The samples grouped by class, for the dW correction. */
+    private final ClassGroups classGroups;
+    /** {@code cos(j pi / m)} for j = 1..m-1 ({@link LSoftmaxMath#marginThresholds}). */
+    private final double[] marginThresholds;
+    /** Per-worker lane scratch for the softmax row sums (padded apart: no false sharing). */
+    private final double[][] laneScratch;
+
+    private final WorkerPool.Task targetTask = this::targetColumnShare;
+    private final WorkerPool.Task softmaxTask = this::softmaxShare;
+    private final WorkerPool.Task dxCorrectionTask = this::dxCorrectionShare;
+    private final WorkerPool.Task dwCorrectionTask = this::dwCorrectionShare;
+    private final WorkerPool.Task predictTask = this::predictShare;
+
+    // Operands of the forward/backward in progress (backward reads x, w, labels, beta of the last forward).
+    private float[] x;
+    private float[] w;
+    private int[] labels;
+    private double beta;
+    private float[] logits;
+    private float[] dx;
+    private float[] dw;
+    /** The logits of the most recent forward (the caller's array) and where predict writes. */
+    private float[] lastLogits;
+    private int[] predictions;
+
+    public JvmPass(HeadShape shape, int margin, int threads) {
+        this.shape = shape;
+        this.margin = HeadChecks.checkMargin(margin);
+        this.sgemm = new Sgemm(threads);
+        this.workers = sgemm.workers();
+        int n = shape.batch();
+        this.xNorm = new double[n];
+        this.wTargetNorm = new double[n];
+        this.crossCoefficient = new double[n];
+        this.radialCoefficient = new double[n];
+        this.hasAngle = new boolean[n];
+        this.rowLoss = new double[n];
+        this.targetGradient = new double[n];
+        this.gradientLogits = new float[shape.logitsSize()];
+        this.plainTargetLogit = new float[n];
+        this.classGroups = new ClassGroups(n, shape.classes());
+        this.marginThresholds = LSoftmaxMath.marginThresholds(this.margin);
+        this.laneScratch = new double[threads][Math.max(RowOps.SCRATCH_DOUBLES, RowOps.THREE_DOTS_SCRATCH) + 16];
+    }
+
+    @Override
+    public String name() {
+        return "jvm";
+    }
+
+    @Override
+    public String deviceDescription() {
+        return "jvm (" + sgemm.threads() + (sgemm.threads() == 1 ? " thread)" : " threads)");
+    }
+
+    @Override
+    public HeadShape shape() {
+        return shape;
+    }
+
+    @Override
+    public int margin() {
+        return margin;
+    }
+
+    @Override
+    public double forward(float[] x, float[] w, int[] labels, double beta, float[] logits) {
+        checkForwardInputs(x, w, labels, beta);
+        HeadChecks.checkOutput("logits", logits, shape.batch(), shape.classes());
+        this.x = x;
+        this.w = w;
+        this.labels = labels;
+        this.beta = beta;
+        this.logits = logits;
+        int n = shape.batch();
+        // F = X W^T
+        sgemm.multiplyABt(x, w, logits, n, shape.classes(), shape.features(), false);
+        runRows(targetTask, (long) n * shape.features());
+        runRows(softmaxTask, (long) n * shape.classes());
+        this.lastLogits = logits;
+        this.logits = null;
+        double lossSum = 0.0;
+        for (int i = 0; i < n; i++) {
+            lossSum += rowLoss[i];
+        }
+        return lossSum / n;
+    }
+
+    @Override
+    public void backward(float[] dx, float[] dw) {
+        if (x == null) {
+            throw new IllegalStateException("backward called before forward");
+        }
+        HeadChecks.checkOutput("dX", dx, shape.batch(), shape.features());
+        HeadChecks.checkOutput("dW", dw, shape.classes(), shape.features());
+        int n = shape.batch();
+        int d = shape.features();
+        int c = shape.classes();
+        // dX = G W, dW = G^T X
+        sgemm.multiplyAB(gradientLogits, w, dx, n, d, c, false);
+        sgemm.multiplyAtB(gradientLogits, x, dw, c, d, n, false);
+        this.dx = dx;
+        this.dw = dw;
+        classGroups.group(labels);
+        runRows(dxCorrectionTask, (long) n * d);
+        runRows(dwCorrectionTask, (long) n * d);
+        this.dx = null;
+        this.dw = null;
+    }
+
+    @Override
+    public void predict(int[] predictions) {
+        if (lastLogits == null) {
+            throw new IllegalStateException("predict called before forward");
+        }
+        HeadChecks.checkLength("predictions", predictions == null ? -1 : predictions.length, shape.batch(), 1);
+        this.predictions = predictions;
+        runRows(predictTask, (long) shape.batch() * shape.classes());
+        this.predictions = null;
+    }
+
+    @Override
+    public void close() {
+        sgemm.close();
+        x = null;
+        w = null;
+        labels = null;
+        lastLogits = null;
+    }
+
+    /**
+     * {@link HeadChecks#checkForwardInputs} in the same order, with the O(N*D + C*D) finite checks
+     * vectorised; on a failure the scalar check of HeadChecks finds the index and throws its message.
+     */
+    private void checkForwardInputs(float[] x, float[] w, int[] labels, double beta) {
+        HeadChecks.checkShapesLabelsAndBeta(shape, x == null ? -1 : x.length, w == null ? -1 : w.length, labels, beta);
+        if (!RowOps.allFinite(x)) {
+            HeadChecks.checkFinite("X", x, shape.features());
+        }
+        if (!RowOps.allFinite(w)) {
+            HeadChecks.checkFinite("W", w, shape.features());
+        }
+    }
+
+    private void runRows(WorkerPool.Task task, long elements) {
+        if (elements < SERIAL_ROW_ELEMENTS || workers.size() == 1) {
+            task.run(0, 1);
+        } else {
+            workers.run(task);
+        }
+    }
+
+    private int shareStart(int items, int worker, int workers) {
+        return (int) ((long) items * worker / workers);
+    }
+
+    /**
+     * Target column of this worker's rows: cos(theta) = w_y.x / (|w_y||x|) clamped,
+     * k = floor(m theta / pi), f_iy = (beta w_y.x + |w_y||x| psi) / (1 + beta); also the
+     * coefficients backward needs (cross = psi' - 1, radial = psi - c psi').
+     */
+    private void targetColumnShare(int worker, int workerCount) {
+        int n = shape.batch();
+        int d = shape.features();
+        int c = shape.classes();
+        int from = shareStart(n, worker, workerCount);
+        int to = shareStart(n, worker + 1, workerCount);
+        double[] dots = laneScratch[worker];
+        for (int i = from; i < to; i++) {
+            int y = labels[i];
+            plainTargetLogit[i] = logits[i * c + y];
+            // x.x, w.w and x.w in one pass over the two rows
+            RowOps.threeDots(x, i * d, w, y * d, d, dots);
+            double xNormValue = Math.sqrt(dots[0]);
+            double wNormValue = Math.sqrt(dots[1]);
+            xNorm[i] = xNormValue;
+            wTargetNorm[i] = wNormValue;
+            double normProduct = xNormValue * wNormValue;
+            hasAngle[i] = normProduct > 0.0;
+            if (!hasAngle[i]) {
+                continue; // plain logit and plain gradient (ERRATA item 6)
+            }
+            double dot = dots[2];
+            double cosTheta = LSoftmaxMath.clampCos(dot / normProduct);
+            int k = LSoftmaxMath.marginK(cosTheta, marginThresholds);
+            double psi = LSoftmaxMath.psi(cosTheta, margin, k);
+            double dPsi = LSoftmaxMath.dPsiDCos(cosTheta, margin, k);
+            logits[i * c + y] = (float) LSoftmaxMath.targetLogit(dot, normProduct, psi, beta);
+            // LSoftmaxMath.crossCoefficient and radialCoefficient, with psi and psi' evaluated once
+            crossCoefficient[i] = dPsi - 1.0;
+            radialCoefficient[i] = psi - cosTheta * dPsi;
+        }
+    }
+
+    /**
+     * One sweep per row: max_j f_ij, s = sum_j exp(f_ij - max), lse = max + log s,
+     * loss_i = lse - f_iy, G_ij = exp(f_ij - max) / (s N) - [j = y_i] / N.
+     */
+    private void softmaxShare(int worker, int workerCount) {
+        int n = shape.batch();
+        int c = shape.classes();
+        int from = shareStart(n, worker, workerCount);
+        int to = shareStart(n, worker + 1, workerCount);
+        float[] f = logits;
+        float[] g = gradientLogits;
+        double[] scratch = laneScratch[worker];
+        for (int i = from; i < to; i++) {
+            int row = i * c;
+            int y = labels[i];
+            float max = RowOps.max(f, row, c);
+            double sumExp = RowOps.expShiftedAndSum(f, row, max, g, row, c, scratch);
+            double logSumExp = max + Math.log(sumExp);
+            rowLoss[i] = logSumExp - f[row + y];
+            RowOps.scale(g, row, c, (float) (1.0 / (sumExp * n)));
+            double targetProbability = Math.exp(f[row + y] - logSumExp);
+            targetGradient[i] = (targetProbability - 1.0) / n;
+            g[row + y] = (float) targetGradient[i];
+        }
+    }
+
+    /** dX_i += s (cross w_y + radial |w_y|/|x_i| x_i), s = G_iy / (1 + beta), for this worker's rows. */
+    private void dxCorrectionShare(int worker, int workerCount) {
+        int n = shape.batch();
+        int d = shape.features();
+        int from = shareStart(n, worker, workerCount);
+        int to = shareStart(n, worker + 1, workerCount);
+        for (int i = from; i < to; i++) {
+            if (!hasAngle[i]) {
+                continue;
+            }
+            int y = labels[i];
+            double s = targetGradient[i] / (1.0 + beta);
+            double alpha = s * crossCoefficient[i];
+            double gamma = s * radialCoefficient[i] * wTargetNorm[i] / xNorm[i];
+            RowOps.addTwoScaled(dx, i * d, alpha, w, y * d, gamma, x, i * d, d);
+        }
+    }
+
+    /**
+     * dW_y += s (cross x_i + radial |x_i|/|w_y| w_y) over the samples of class y in index order; this
+     * worker owns the classes whose first sample (in class order) falls in its share of the N samples.
+     */
+    private void dwCorrectionShare(int worker, int workerCount) {
+        int n = shape.batch();
+        int d = shape.features();
+        int c = shape.classes();
+        int from = shareStart(n, worker, workerCount);
+        int to = shareStart(n, worker + 1, workerCount);
+        int[] classStart = classGroups.classStart();
+        int[] samplesByClass = classGroups.samples();
+        for (int y = 0; y < c; y++) {
+            int first = classStart[y];
+            int end = classStart[y + 1];
+            if (first == end || first < from || first >= to) {
+                continue;
+            }
+            for (int position = first; position < end; position++) {
+                int i = samplesByClass[position];
+                if (!hasAngle[i]) {
+                    continue;
+                }
+                double s = targetGradient[i] / (1.0 + beta);
+                double alpha = s * crossCoefficient[i];
+                double gamma = s * radialCoefficient[i] * xNorm[i] / wTargetNorm[i];
+                RowOps.addTwoScaled(dw, y * d, alpha, x, i * d, gamma, w, y * d, d);
+            }
+        }
+    }
+
+    /** Plain-logit argmax of this worker's rows: the row's logits with the target entry's plain value put back. */
+    private void predictShare(int worker, int workerCount) {
+        int n = shape.batch();
+        int c = shape.classes();
+        int from = shareStart(n, worker, workerCount);
+        int to = shareStart(n, worker + 1, workerCount);
+        for (int i = from; i < to; i++) {
+            predictions[i] = RowOps.argmaxWithReplacement(lastLogits, i * c, c, labels[i], plainTargetLogit[i]);
+        }
+    }
+}

@@ -1,0 +1,376 @@
+package org.lsoftmax.head.tornado;
+
+import java.util.Arrays;
+import org.lsoftmax.head.ClassGroups;
+import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.tornado.GridSizes.MatmulVariant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.TornadoExecutionResult;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.enums.ProfilerMode;
+import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
+import uk.ac.manchester.tornado.api.types.arrays.DoubleArray;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
+import uk.ac.manchester.tornado.api.types.collections.VectorFloat16;
+
+/**
+ * The head on one TornadoVM device: the device buffers, two task graphs in ONE execution plan, and
+ * the host copies. Graphs:
+ * <ol>
+ *   <li>{@value #FORWARD}: X, labels, beta and W (with its packed panels) to the device every
+ *       execution; class norms, X W^T, the margin on the target logits, softmax cross-entropy; logits,
+ *       the plain target logits (for predictions) and per-row losses to the host; X, W, G = dJ/df and
+ *       the per-row backward terms stay on the device ({@code persistOnDevice}).</li>
+ *   <li>{@value #BACKWARD}: consumes them ({@code consumeFromDevice}); dX = G W and dW = G^T X plus
+ *       their target corrections; dX, dW to the host.</li>
+ * </ol>
+ * W goes to the device with every forward rather than FIRST_EXECUTION: the training loop changes it
+ * every step, and it is O(C*D) next to the O(N*D*C) products. TornadoVM 5.2 hands persisted buffers
+ * only from the graph executed last to the next one, so backward re-runs the forward graph when
+ * another graph ran in between. Not thread-safe; one plan per pass.
+ */
+final class DevicePlan implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DevicePlan.class);
+
+    static final String FORWARD = "lsoftmaxForward";
+    static final String BACKWARD = "lsoftmaxBackward";
+    private static final int FORWARD_GRAPH = 0;
+    private static final int BACKWARD_GRAPH = 1;
+    /**
+     * {@code -Dlsoftmax.tornado.gradWPanels=true}: the softmax kernel also writes G in 16-class panels
+     * and G^T X reads that copy (panel products only). Off by default: G^T X alone runs ~20% faster from
+     * it, but the second write costs the softmax ~25 ms at 1024x512x10000 and the step measured no
+     * faster (benchmarks/RESULTS.md, TornadoVM pass, third round).
+     */
+    static final boolean GRAD_W_PANELS = Boolean.getBoolean("lsoftmax.tornado.gradWPanels");
+
+    private final HeadShape shape;
+    private final GridSizes grid;
+    private final TornadoExecutionPlan plan;
+    private final boolean profiler;
+
+    // weights, sent with every forward
+    private final FloatArray w;
+    private final FloatArray wNorms;
+    private final VectorFloat16 wPanelsByClass;   // B of X W^T: B(d, j) = W[j][d]
+    private final VectorFloat16 wPanelsByFeature; // B of G W:   B(j, d) = W[j][d]
+
+    // per forward
+    private final FloatArray x;
+    private final IntArray labels;
+    private final DoubleArray beta;
+    private final IntArray marginHolder;
+    private final FloatArray logits;
+    private final FloatArray plainTarget;       // w_y.x_i of each row before the margin replaced it
+    private final DoubleArray rowLoss;
+    private final FloatArray gradLogits;
+    private final FloatArray gradPanels;        // G in 16-class panels (GRAD_W_PANELS only)
+    private final FloatArray rowTerms;
+
+    // per backward
+    private final VectorFloat16 xPanels;          // B of G^T X: B(i, d) = X[i][d]
+    private final IntArray classStart;
+    private final IntArray presentClasses;
+    private final IntArray samplesByClass;
+    private final FloatArray gradX;
+    private final FloatArray gradW;
+
+    private final float[] packScratch;
+    private final ClassGroups classGroups;
+    private final TornadoDevice device;
+    private final long deviceBytes;
+    private long failingExecution = -1;
+    private long executions;
+    private FaultInjection fault = FaultInjection.NONE;
+    private boolean closed;
+    private float[] forwardX;
+    private float[] forwardW;
+    private int lastGraph = -1;
+    private long lastKernelNanos;
+    private long compileNanos;
+
+    DevicePlan(HeadShape shape, TornadoDevice device, MatmulVariant variant, TornadoOptions options) {
+        this.shape = shape;
+        this.grid = new GridSizes(shape, variant, options.localSize());
+        this.profiler = options.profiler();
+        this.device = device;
+        int n = shape.batch();
+        int d = shape.features();
+        int c = shape.classes();
+        boolean panels = variant == MatmulVariant.PANELS;
+        int lanes = MatrixKernels.LANES;
+
+        w = new FloatArray(c * d);
+        wNorms = new FloatArray(c);
+        wPanelsByClass = new VectorFloat16(panels ? grid.paddedClasses / lanes * d : 1);
+        wPanelsByFeature = new VectorFloat16(panels ? grid.paddedFeatures / lanes * c : 1);
+        x = new FloatArray(n * d);
+        labels = new IntArray(n);
+        beta = new DoubleArray(1);
+        marginHolder = new IntArray(1);
+        logits = new FloatArray(grid.paddedBatch * grid.paddedClasses);
+        plainTarget = new FloatArray(n);
+        rowLoss = new DoubleArray(n);
+        gradLogits = new FloatArray(n * grid.paddedClasses);
+        gradPanels = new FloatArray(panels && GRAD_W_PANELS ? n * grid.paddedClasses : 1);
+        rowTerms = new FloatArray(n * LSoftmaxKernels.TERMS_PER_ROW);
+        xPanels = new VectorFloat16(panels ? grid.paddedFeatures / lanes * n : 1);
+        classStart = new IntArray(c + 1);
+        presentClasses = new IntArray(n + 1);
+        samplesByClass = new IntArray(n);
+        gradX = new FloatArray(grid.paddedBatch * grid.paddedFeatures);
+        gradW = new FloatArray(grid.paddedClasses * grid.paddedFeatures);
+        classGroups = new ClassGroups(n, c);
+        packScratch = panels ? new float[lanes * Math.max(wPanelsByClass.getLength(),
+                Math.max(wPanelsByFeature.getLength(), xPanels.getLength()))] : null;
+
+        int cStride = grid.paddedClasses;
+        int dStride = grid.paddedFeatures;
+        // The B operands the products read: packed panels (CPU) or the plain matrices (tiled, GPU).
+        Object logitsB = panels ? wPanelsByClass : w;
+        Object gradXB = panels ? wPanelsByFeature : w;
+        Object gradWB = panels ? xPanels : x;
+        // G row-major (A of G W and G^T X) and, with GRAD_W_PANELS, a copy in 16-class panels (A of G^T X,
+        // MatrixKernels.panelIndex): G^T X then reads A along contiguous runs instead of 40 KB strides.
+        int panelRun = MatrixKernels.LANES;
+        int panelStride = MatrixKernels.LANES * n;
+
+        // Forward: W travels every execution (the training loop changes it every step; it is O(C*D),
+        // small next to the O(N*D*C) products), together with its packed panels.
+        TaskGraph forward = new TaskGraph(FORWARD)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {x, labels, beta, marginHolder, w, wPanelsByClass}
+                        : new Object[] {x, labels, beta, marginHolder, w})
+                .task("classNorms", LSoftmaxKernels::classNorms, w, wNorms, c, d, grid.rowsExtent(c));
+        addMatmul(forward, "logits", x, logitsB, logits, n, c, d, d, 16 * d, 1, 16, 1, d, cStride);
+        forward.task("targetMargin", LSoftmaxKernels::targetMargin, x, labels, wNorms, beta, marginHolder, logits, plainTarget, rowTerms, n, d, cStride,
+                        grid.rowsExtent(n))
+                .task("softmaxCrossEntropy", LSoftmaxKernels::softmaxCrossEntropy, logits, labels, beta, gradLogits, gradPanels, rowLoss, rowTerms, n, c,
+                        cStride, panels && GRAD_W_PANELS ? 1 : 0, grid.rowsExtent(n))
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, logits, plainTarget, rowLoss)
+                .persistOnDevice(x, w, labels, gradLogits, gradPanels, rowTerms);
+
+        // Backward: X, W, labels, G and the per-row terms stay on the device from the forward graph,
+        // which always runs right before it (TornadoVM 5.2 hands buffers over from the graph executed last).
+        TaskGraph backward = new TaskGraph(BACKWARD)
+                .consumeFromDevice(FORWARD, x, w, labels, gradLogits, gradPanels, rowTerms)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {wPanelsByFeature, xPanels, presentClasses, classStart, samplesByClass}
+                        : new Object[] {presentClasses, classStart, samplesByClass});
+        // dX = G W: A = G (N x C, row stride cStride), B(j, d) = W[j][d]
+        addMatmul(backward, "gradXMatmul", gradLogits, gradXB, gradX, n, d, c, cStride, 16 * cStride, 1, 16, d, 1, dStride);
+        backward.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, n, d, dStride, grid.elementColumnsExtent());
+        // dW = G^T X: A(j, i) = G[i][j], B(i, d) = X[i][d]
+        if (panels && GRAD_W_PANELS) {
+            // A(j, i) = G[i][j] from the panels copy: rows j run along a panel row, samples i 16 floats apart
+            addMatmul(backward, "gradWMatmul", gradPanels, gradWB, gradW, c, d, n, 1, panelStride, panelRun, panelRun * panelRun, d, 1, dStride);
+        } else {
+            addMatmul(backward, "gradWMatmul", gradLogits, gradWB, gradW, c, d, n, 1, 16, cStride, 16 * cStride, d, 1, dStride);
+        }
+        backward.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, presentClasses, classStart, samplesByClass, rowTerms, gradW, n, d, dStride,
+                grid.elementColumnsExtent())
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, gradX, gradW);
+
+        deviceBytes = bytesOf(w, wNorms, wPanelsByClass, wPanelsByFeature, x, labels, beta, marginHolder, logits, plainTarget, rowLoss,
+                gradLogits, gradPanels, rowTerms, xPanels, classStart, presentClasses, samplesByClass, gradX, gradW);
+        long expected = deviceBytes(shape, variant);
+        if (deviceBytes != expected) {
+            throw new IllegalStateException("device buffers of " + shape + ": " + deviceBytes + " bytes, estimated " + expected);
+        }
+        plan = new TornadoExecutionPlan(forward.snapshot(), backward.snapshot());
+        plan.withDevice(device).withGridScheduler(grid.scheduler());
+        if (profiler) {
+            plan.withProfiler(options.profilerConsole() ? ProfilerMode.CONSOLE : ProfilerMode.SILENT);
+        }
+        DevicePlanPool.opened(this);
+        LOG.debug("tornado layer {} on {}: {} products, padded N={} C={} D={}, {} device bytes", shape, device.getDeviceName(),
+                variant, grid.paddedBatch, grid.paddedClasses, grid.paddedFeatures, deviceBytes);
+    }
+
+    /**
+     * Adds the task out(r, c) = sum_k A(r, k) B(k, c) for r < rows, c < columns, k < depth, with
+     * A(r, k) = a[(r / 16) * aRowPanelStride + (r % 16) * aRowStride + (k / 16) * aDepthPanelStride + (k % 16) * aDepthStride]
+     * (the tiled form takes only row-major A: aRowPanelStride = 16 aRowStride, aDepthPanelStride = 16 aDepthStride) and (tiled form) B(k, c) = b[k * bDepthStride +
+     * c * bColumnStride]; the panel form reads B from its packed panels instead.
+     */
+    private void addMatmul(TaskGraph graph, String task, FloatArray a, Object b, FloatArray out, int rows, int columns, int depth,
+            int aRowStride, int aRowPanelStride, int aDepthStride, int aDepthPanelStride, int bDepthStride, int bColumnStride, int outStride) {
+        if (grid.matmulVariant == MatmulVariant.PANELS) {
+            int paddedRows = out.getSize() / outStride;
+            graph.task(task, MatrixKernels::matmulPanels, a, (VectorFloat16) b, out, rows, depth, aRowStride, aRowPanelStride, aDepthStride,
+                    aDepthPanelStride, GridSizes.rowBlocks(paddedRows), GridSizes.panelPairs(outStride));
+        } else {
+            graph.task(task, MatrixKernels::matmulTiled, new KernelContext(), a, (FloatArray) b, out, rows, columns, depth,
+                    aRowStride, aDepthStride, bDepthStride, bColumnStride, outStride);
+        }
+    }
+
+    /** Forward on the device: writes logits (N*C) and returns the mean loss. */
+    double forward(int margin, float[] xHost, float[] wHost, int[] labelsHost, double betaValue, float[] logitsOut) {
+        lastKernelNanos = 0;
+        marginHolder.set(0, margin);
+        HostCopies.copy(xHost, x);
+        HostCopies.copy(wHost, w);
+        if (grid.matmulVariant == MatmulVariant.PANELS) {
+            HostCopies.packPanels(wHost, shape.features(), shape.classes(), 1, shape.features(), wPanelsByClass, packScratch);
+        }
+        HostCopies.copy(labelsHost, labels);
+        beta.set(0, betaValue);
+        forwardX = xHost;
+        forwardW = wHost;
+        classGroups.group(labelsHost);
+        HostCopies.copy(classGroups.presentClasses(), presentClasses);
+        HostCopies.copy(classGroups.classStart(), classStart);
+        HostCopies.copy(classGroups.samples(), samplesByClass);
+        execute(FORWARD_GRAPH);
+        HostCopies.unpad(logits, grid.paddedClasses, shape.batch(), shape.classes(), logitsOut);
+        double sum = 0.0;
+        for (int i = 0; i < shape.batch(); i++) {
+            sum += rowLoss.get(i);
+        }
+        return sum / shape.batch();
+    }
+
+    /** Backward on the device for the most recent forward. */
+    void backward(float[] dxOut, float[] dwOut) {
+        if (lastGraph != FORWARD_GRAPH) {
+            // the forward graph's buffers are handed over only to the graph that runs right after it
+            execute(FORWARD_GRAPH);
+        }
+        if (grid.matmulVariant == MatmulVariant.PANELS) {
+            HostCopies.packPanels(forwardW, shape.classes(), shape.features(), shape.features(), 1, wPanelsByFeature, packScratch);
+            HostCopies.packPanels(forwardX, shape.batch(), shape.features(), shape.features(), 1, xPanels, packScratch);
+        }
+        execute(BACKWARD_GRAPH);
+        HostCopies.unpad(gradX, grid.paddedFeatures, shape.batch(), shape.features(), dxOut);
+        HostCopies.unpad(gradW, grid.paddedFeatures, shape.classes(), shape.features(), dwOut);
+    }
+
+    /**
+     * Plain-logit argmax of each row of the most recent forward, from the host copies of its logits and
+     * plain target logits (no device work): the target entry's margin logit replaced by its plain value,
+     * the first index on ties.
+     */
+    void predict(int[] labelsHost, int[] predictions) {
+        int c = shape.classes();
+        int stride = grid.paddedClasses;
+        for (int i = 0; i < shape.batch(); i++) {
+            int y = labelsHost[i];
+            int best = 0;
+            float bestValue = y == 0 ? plainTarget.get(i) : logits.get(i * stride);
+            for (int j = 1; j < c; j++) {
+                float value = j == y ? plainTarget.get(i) : logits.get(i * stride + j);
+                if (value > bestValue) {
+                    best = j;
+                    bestValue = value;
+                }
+            }
+            predictions[i] = best;
+        }
+    }
+
+    private void execute(int graph) {
+        if (failingExecution >= 0 && executions++ == failingExecution) {
+            lastGraph = -1;
+            fault.fail(device, failingExecution);
+        }
+        lastGraph = -1;
+        TornadoExecutionResult result = plan.withGraph(graph).execute();
+        lastGraph = graph;
+        if (profiler && result != null && result.getProfilerResult() != null) {
+            lastKernelNanos += Math.max(0, result.getProfilerResult().getDeviceKernelTime());
+            compileNanos += Math.max(0, result.getProfilerResult().getCompileTime());
+        }
+    }
+
+    long lastKernelNanos() {
+        return lastKernelNanos;
+    }
+
+    long compileNanos() {
+        return compileNanos;
+    }
+
+    /** Arms {@code injection} for the pass that uses this layer now (executions count from 0); NONE disarms. */
+    void arm(FaultInjection injection) {
+        fault = injection;
+        failingExecution = injection.failingExecution();
+        executions = 0;
+    }
+
+    /** Bytes of the buffers this layer keeps on the device (each TornadoVM array with its header). */
+    long deviceBytes() {
+        return deviceBytes;
+    }
+
+    /**
+     * Device bytes a layer of this shape allocates, before anything is allocated (the constructor
+     * checks that its buffers add up to it). Also the size of the largest single buffer, in [1].
+     */
+    static long[] deviceBytesAndLargest(HeadShape shape, MatmulVariant variant) {
+        GridSizes grid = new GridSizes(shape, variant, 1);
+        long n = shape.batch();
+        long d = shape.features();
+        long c = shape.classes();
+        boolean panels = variant == MatmulVariant.PANELS;
+        int lanes = MatrixKernels.LANES;
+        long header = TornadoNativeArray.ARRAY_HEADER;
+        long[] floats = {c * d, c, panels ? (long) grid.paddedClasses * d : lanes, panels ? (long) grid.paddedFeatures * c : lanes, n * d,
+            (long) grid.paddedBatch * grid.paddedClasses, n, n * grid.paddedClasses, panels && GRAD_W_PANELS ? n * grid.paddedClasses : 1,
+            n * LSoftmaxKernels.TERMS_PER_ROW, panels ? (long) grid.paddedFeatures * n : lanes, (long) grid.paddedBatch * grid.paddedFeatures,
+            (long) grid.paddedClasses * grid.paddedFeatures};
+        long[] ints = {n, 1, c + 1, n + 1, n};
+        long[] doubles = {1, n};
+        long total = 0;
+        long largest = 0;
+        for (long count : floats) {
+            total += header + 4 * count;
+            largest = Math.max(largest, header + 4 * count);
+        }
+        for (long count : ints) {
+            total += header + 4 * count;
+        }
+        for (long count : doubles) {
+            total += header + 8 * count;
+        }
+        return new long[] {total, largest};
+    }
+
+    static long deviceBytes(HeadShape shape, MatmulVariant variant) {
+        return deviceBytesAndLargest(shape, variant)[0];
+    }
+
+    private static long bytesOf(Object... buffers) {
+        long total = 0;
+        for (Object buffer : buffers) {
+            total += switch (buffer) {
+                case TornadoNativeArray array -> array.getNumBytesOfSegmentWithHeader();
+                case VectorFloat16 vector -> vector.getArray().getNumBytesOfSegmentWithHeader();
+                default -> throw new IllegalArgumentException("not a device buffer: " + buffer);
+            };
+        }
+        return total;
+    }
+
+    /** Closes the execution plan (frees its device buffers); idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            plan.close();
+        } catch (TornadoExecutionPlanException | RuntimeException e) {
+            LOG.warn("closing the TornadoVM execution plan: {}", e.toString());
+        } finally {
+            DevicePlanPool.closed(this);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package org.lsoftmax.head.tornado;
+
+import org.lsoftmax.head.HeadShape;
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.WorkerGrid1D;
+import uk.ac.manchester.tornado.api.WorkerGrid2D;
+import uk.ac.manchester.tornado.api.WorkerGrid;
+
+/**
+ * Every padded size and every work grid of the head, in one place. Outputs of the matrix products
+ * have rows and columns padded to multiples of {@value #PAD}, which both matrix kernels' blocks divide
+ * (8 x 32 outer-product blocks, 16 x 16 tiles), so no kernel store needs a bounds check. Global sizes
+ * are rounded up to a multiple of the local size; TornadoVM then runs the @Parallel loops to the
+ * global size, so the kernels take that extent as their loop bound and check the real size inside.
+ */
+final class GridSizes {
+
+    /** Padding of the matrix-product outputs (rows and columns). */
+    static final int PAD = 32;
+
+    enum MatmulVariant { PANELS, TILED }
+
+    final MatmulVariant matmulVariant;
+    final int paddedBatch;
+    final int paddedClasses;
+    final int paddedFeatures;
+    private final HeadShape shape;
+    private final int localSize;
+
+    GridSizes(HeadShape shape, MatmulVariant matmulVariant, int localSize) {
+        this.shape = shape;
+        this.matmulVariant = matmulVariant;
+        this.localSize = localSize;
+        this.paddedBatch = roundUp(shape.batch(), PAD);
+        this.paddedClasses = roundUp(shape.classes(), PAD);
+        this.paddedFeatures = roundUp(shape.features(), PAD);
+    }
+
+    static int roundUp(int value, int multiple) {
+        return (value + multiple - 1) / multiple * multiple;
+    }
+
+    /** Row blocks of {@link MatrixKernels#matmulPanels} over {@code paddedRows} rows. */
+    static int rowBlocks(int paddedRows) {
+        return paddedRows / MatrixKernels.BLOCK_ROWS;
+    }
+
+    /** Panel pairs of {@link MatrixKernels#matmulPanels} over {@code paddedColumns} columns. */
+    static int panelPairs(int paddedColumns) {
+        return paddedColumns / MatrixKernels.BLOCK_COLUMNS;
+    }
+
+    /** The grid of a matrix product writing a {@code paddedRows x paddedColumns} output. */
+    WorkerGrid matmul(int paddedRows, int paddedColumns) {
+        if (matmulVariant == MatmulVariant.TILED) {
+            WorkerGrid2D grid = new WorkerGrid2D(paddedColumns, paddedRows);
+            grid.setLocalWork(MatrixKernels.TILE, MatrixKernels.TILE, 1);
+            return grid;
+        }
+        // one work item per 8 x 32 block; 4 row blocks per work-group (rowBlocks is a multiple of 4)
+        WorkerGrid2D grid = new WorkerGrid2D(rowBlocks(paddedRows), panelPairs(paddedColumns));
+        grid.setLocalWork(PAD / MatrixKernels.BLOCK_ROWS, 1, 1);
+        return grid;
+    }
+
+    /** Global size of a row-wise kernel over {@code rows}: whole work-groups (the kernel checks the real size). */
+    int rowsExtent(int rows) {
+        return roundUp(rows, localSize);
+    }
+
+    /** One work item per row of {@code rows}. */
+    WorkerGrid rows(int rows) {
+        WorkerGrid1D grid = new WorkerGrid1D(rowsExtent(rows));
+        grid.setLocalWork(localSize, 1, 1);
+        return grid;
+    }
+
+    /**
+     * Work-group width of the element-wise kernels: a whole row of up to {@value #ELEMENT_GROUP} columns
+     * (PoCL vectorises across a work-group's items; many tiny work-groups cost more than their work).
+     */
+    static final int ELEMENT_GROUP = 128;
+
+    private int elementLocal() {
+        return Math.min(ELEMENT_GROUP, roundUp(shape.features(), localSize));
+    }
+
+    /** Global size along the columns (the features) of an element-wise kernel. */
+    int elementColumnsExtent() {
+        return roundUp(shape.features(), elementLocal());
+    }
+
+    /** One work item per element of a {@code rows x features} matrix. */
+    WorkerGrid elements(int rows) {
+        WorkerGrid2D grid = new WorkerGrid2D(rows, elementColumnsExtent());
+        grid.setLocalWork(1, elementLocal(), 1);
+        return grid;
+    }
+
+    /** The scheduler for every task of the plan's graphs (names as graph.task). */
+    GridScheduler scheduler() {
+        int n = shape.batch();
+        int d = shape.features();
+        int c = shape.classes();
+        GridScheduler scheduler = new GridScheduler();
+        scheduler.addWorkerGrid(DevicePlan.FORWARD + ".classNorms", rows(c));
+        scheduler.addWorkerGrid(DevicePlan.FORWARD + ".logits", matmul(paddedBatch, paddedClasses));
+        scheduler.addWorkerGrid(DevicePlan.FORWARD + ".targetMargin", rows(n));
+        scheduler.addWorkerGrid(DevicePlan.FORWARD + ".softmaxCrossEntropy", rows(n));
+        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradXMatmul", matmul(paddedBatch, paddedFeatures));
+        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradXTarget", elements(n));
+        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradWMatmul", matmul(paddedClasses, paddedFeatures));
+        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradWTarget", elements(n));
+        return scheduler;
+    }
+}

@@ -1,0 +1,198 @@
+package org.lsoftmax.head.tornado;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.lsoftmax.InvalidInputException;
+import org.lsoftmax.check.PassComparison;
+import org.lsoftmax.check.RandomInputs;
+import org.lsoftmax.head.HeadPass;
+import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.PassFactory;
+import org.lsoftmax.head.PassOptions;
+import org.lsoftmax.head.TornadoDeviceInfo;
+import org.lsoftmax.head.TornadoRunInfo;
+import org.lsoftmax.head.TornadoSupport;
+import org.lsoftmax.testing.Seeds;
+
+/**
+ * The tornado pass against the reference pass, on the TornadoVM device. Needs a JVM started with the
+ * SDK's flags (ci/test.sh with an SDK at /opt/tornadovm, which also sets -Dtornado.recover.bailout=False
+ * so a kernel that cannot be compiled fails instead of silently running as Java); skipped otherwise.
+ * Goes through PassFactory and TornadoSupport only, so it compiles without the TornadoVM API.
+ * Building a device layer JIT-compiles eight kernels (seconds on PoCL); closed passes hand their layer
+ * to the next pass of the same shape (any margin), so the whole class compiles three layers.
+ */
+class TornadoPassTest {
+
+    private static final double TOLERANCE = 1e-4;
+    private static final double[] BETAS = {0.0, 1.0, 1000.0};
+    /** Shapes that are multiples of no work-group or block size. */
+    private static final List<HeadShape> SHAPES = List.of(new HeadShape(37, 29, 11), new HeadShape(130, 70, 13),
+            // several 16-class panels of G and 16-deep blocks of every product
+            new HeadShape(45, 36, 53));
+
+    /** Per test (not @BeforeAll), so that each test is reported as skipped, with the reason. */
+    @BeforeEach
+    void requireTornadoRuntime() {
+        assumeTrue(TornadoSupport.isAvailable(), () -> "no TornadoVM runtime (" + TornadoSupport.unavailableReason()
+                + "): run ci/test.sh with an SDK at /opt/tornadovm");
+    }
+
+    /** Logits, loss, dX, dW within 1e-4 of the reference for m = 1..6 and beta in {0, 1, 1000}, on the device. */
+    @Test
+    void matchesReferenceOnTheDevice() {
+        long seed = Seeds.draw();
+        Random random = new Random(seed);
+        for (HeadShape shape : SHAPES) {
+            for (int margin = 1; margin <= 6; margin++) {
+                try (HeadPass pass = PassFactory.create("tornado", shape, margin, PassOptions.DEFAULTS)) {
+                    TornadoRunInfo info = assertInstanceOf(TornadoRunInfo.class, pass);
+                    for (double beta : BETAS) {
+                        String context = "seed " + seed + ", " + shape + ", m=" + margin + ", beta=" + beta;
+                        assertMatchesReference(pass, shape, margin, beta, RandomInputs.generate(shape, margin, random.nextLong()), context);
+                        assertTrue(info.runsOnDevice(), context + ": fell back: " + info.fallbackReason());
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The local-memory tiled products (the GPU kernels, forced here on whatever device there is) give
+     * the same results.
+     */
+    @Test
+    void tiledProductsMatchReference() {
+        HeadShape shape = SHAPES.get(0);
+        String previous = System.setProperty("lsoftmax.tornado.matmul", "tiled");
+        try {
+            for (int margin : new int[] {2, 5}) {
+                try (HeadPass pass = PassFactory.create("tornado", shape, margin, PassOptions.DEFAULTS)) {
+                    assertTrue(pass.deviceDescription().contains("tiled"), pass.deviceDescription());
+                    assertMatchesReference(pass, shape, margin, 1.0, RandomInputs.generate(shape, margin, 17 + margin), "tiled m=" + margin);
+                    TornadoRunInfo info = assertInstanceOf(TornadoRunInfo.class, pass);
+                    assertTrue(info.runsOnDevice(), "fell back: " + info.fallbackReason());
+                }
+            }
+        } finally {
+            if (previous == null) {
+                System.clearProperty("lsoftmax.tornado.matmul");
+            } else {
+                System.setProperty("lsoftmax.tornado.matmul", previous);
+            }
+        }
+    }
+
+    /** The work really ran on the TornadoVM device: the profiler saw device kernel time and the description names it. */
+    @Test
+    void runsOnTheDevice() {
+        HeadShape shape = SHAPES.get(0);
+        try (HeadPass pass = PassFactory.create("tornado", shape, 4, new PassOptions(0, "0:0"))) {
+            TornadoRunInfo info = assertInstanceOf(TornadoRunInfo.class, pass);
+            RandomInputs inputs = RandomInputs.generate(shape, 4, 11);
+            pass.forward(inputs.xFloat(), inputs.wFloat(), inputs.labels(), 0.0, new float[shape.logitsSize()]);
+            pass.backward(new float[shape.xSize()], new float[shape.wSize()]);
+            assertTrue(info.runsOnDevice(), "fell back: " + info.fallbackReason());
+            assertTrue(info.lastDeviceKernelNanos() > 0, "no device kernel time");
+            assertTrue(pass.deviceDescription().startsWith("tornado 0:0 "), pass.deviceDescription());
+            String deviceName = TornadoSupport.listDevices().get(0).name();
+            assertTrue(pass.deviceDescription().contains(deviceName), pass.deviceDescription() + " vs " + deviceName);
+        }
+    }
+
+    /**
+     * W changes between steps (training): every step must use the new W, also when it is the same array
+     * object; and the predictions are the plain-logit argmax of each step's inputs.
+     */
+    @Test
+    void followsWeightUpdatesAndPredicts() {
+        HeadShape shape = SHAPES.get(0);
+        int margin = 3;
+        RandomInputs inputs = RandomInputs.generate(shape, margin, 5);
+        float[] x = inputs.xFloat();
+        float[] w = inputs.wFloat();
+        try (HeadPass pass = PassFactory.create("tornado", shape, margin, PassOptions.DEFAULTS)) {
+            for (int step = 0; step < 3; step++) {
+                PassComparison.Outputs expected = PassComparison.reference(shape, margin, 1.0, x, w, inputs.labels());
+                PassComparison.Outputs actual = PassComparison.run(pass, 1.0, x, w, inputs.labels());
+                PassComparison.Errors errors = PassComparison.errors(shape, expected, actual, x, w);
+                assertTrue(errors.worst() <= TOLERANCE, "step " + step + ": " + errors);
+                int[] predictions = new int[shape.batch()];
+                pass.predict(predictions);
+                assertPlainArgmax(shape, x, w, predictions, "step " + step);
+                for (int index = 0; index < w.length; index++) {
+                    w[index] -= (float) (0.5 * actual.dw()[index]); // in place, as an optimiser does
+                }
+            }
+            TornadoRunInfo info = assertInstanceOf(TornadoRunInfo.class, pass);
+            assertTrue(info.runsOnDevice(), "fell back: " + info.fallbackReason());
+        }
+    }
+
+    /** Each prediction is the argmax of the plain logits x_i.w_j in float64, unless the top two are within float rounding. */
+    private static void assertPlainArgmax(HeadShape shape, float[] x, float[] w, int[] predictions, String context) {
+        int d = shape.features();
+        for (int i = 0; i < shape.batch(); i++) {
+            double best = Double.NEGATIVE_INFINITY;
+            int bestClass = -1;
+            double scale = 0.0;
+            double[] logits = new double[shape.classes()];
+            for (int j = 0; j < shape.classes(); j++) {
+                for (int col = 0; col < d; col++) {
+                    logits[j] += (double) x[i * d + col] * w[j * d + col];
+                }
+                scale = Math.max(scale, Math.abs(logits[j]));
+                if (logits[j] > best) {
+                    best = logits[j];
+                    bestClass = j;
+                }
+            }
+            if (predictions[i] != bestClass) {
+                assertTrue(best - logits[predictions[i]] <= 1e-5 * scale, context + ": sample " + i + " predicted "
+                        + predictions[i] + " (logit " + logits[predictions[i]] + "), the plain argmax is " + bestClass + " (" + best + ")");
+            }
+        }
+    }
+
+    /** A device index that does not exist: the pass still computes, on the JVM, and says so. */
+    @Test
+    void unavailableDeviceFallsBackToTheJvm() {
+        HeadShape shape = new HeadShape(7, 5, 3);
+        try (HeadPass pass = PassFactory.create("tornado", shape, 2, new PassOptions(0, "0:9"))) {
+            TornadoRunInfo info = assertInstanceOf(TornadoRunInfo.class, pass);
+            assertFalse(info.runsOnDevice());
+            assertTrue(info.fallbackReason().contains("0:9"), info.fallbackReason());
+            assertTrue(pass.deviceDescription().startsWith(PassFactory.FALLBACK_PASS + " (fallback: "), pass.deviceDescription());
+            assertMatchesReference(pass, shape, 2, 1.0, RandomInputs.generate(shape, 2, 3), "fallback");
+        }
+    }
+
+    @Test
+    void malformedDeviceIsBadInput() {
+        assertThrows(InvalidInputException.class,
+                () -> PassFactory.create("tornado", new HeadShape(3, 2, 2), 2, new PassOptions(0, "gpu")).close());
+    }
+
+    @Test
+    void listsTheDevices() {
+        List<TornadoDeviceInfo> devices = TornadoSupport.listDevices();
+        assertFalse(devices.isEmpty());
+        assertEquals("0:0", devices.get(0).id());
+        assertTrue(devices.stream().filter(TornadoDeviceInfo::isDefault).count() == 1, devices.toString());
+    }
+
+    private static void assertMatchesReference(HeadPass pass, HeadShape shape, int margin, double beta, RandomInputs inputs,
+            String context) {
+        PassComparison.Errors errors = PassComparison.compare(pass, beta, inputs.xFloat(), inputs.wFloat(), inputs.labels());
+        assertTrue(errors.worst() <= TOLERANCE, context + ": " + errors + " > " + TOLERANCE);
+    }
+}
