@@ -6,7 +6,7 @@
 # Set SKIP_BUILD=1 to reuse an existing target/benchmarks.jar.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source ci/find-java.sh
+source ci/common.sh
 JAVA_HOME=$(find_java_home)
 export JAVA_HOME
 # With a TornadoVM SDK ($TORNADO_SDK or /opt/tornadovm) the tornado pass is built in and the JVM (and
@@ -15,10 +15,9 @@ profiles=-Pbench
 tornado_flags=()
 sdk=$(find_tornado_sdk)
 if [ -n "$sdk" ]; then
-  ci/register-tornado-api.sh "$sdk" >/dev/null
+  register_tornado_api "$sdk" >/dev/null
   profiles="-Pbench,tornado -Dtornado.sdk=$sdk"
-  mkdir -p target
-  sed -e 's#^--module-path \.:#--module-path #' "$sdk/tornado-argfile" > target/tornado-argfile
+  write_tornado_argfile "$sdk" target/tornado-argfile
   tornado_flags=(@target/tornado-argfile)
 fi
 if [ "${SKIP_BUILD:-0}" != 1 ] || [ ! -f target/benchmarks.jar ]; then

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs=${1:-2}
-source ci/find-java.sh
+source ci/common.sh
 passes=(reference jvm)
 [ -n "$(find_tornado_sdk)" ] && passes+=(tornado)
 out=$(mktemp -d)

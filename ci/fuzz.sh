@@ -6,7 +6,7 @@
 # crashing input beside the seeds. Usage: ci/fuzz.sh [TargetFuzzTest ...] (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source ci/find-java.sh
+source ci/common.sh
 JAVA_HOME=$(find_java_home)
 export JAVA_HOME
 targets=("$@")

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The project's test command (README "Quick start"; .ci/run calls exactly this).
+# The project's test command (README "Tests"; .ci/run calls exactly this).
 # Picks a JDK >= 21 itself, runs the Maven build with every test, and, when a TornadoVM SDK is on
 # the machine ($TORNADO_SDK or /opt/tornadovm), also compiles the TornadoVM pass and runs its tests
 # under the SDK's JVM flags; then fuzzes every parser for a bounded time (ci/fuzz.sh).
 # Extra arguments go to Maven (e.g. -Dtest=ReferencePassTest) and skip the fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source ci/find-java.sh
+source ci/common.sh
 JAVA_HOME=$(find_java_home)
 export JAVA_HOME
 echo "ci/test.sh: JDK $JAVA_HOME"
@@ -14,7 +14,7 @@ maven_args=(-B -ntp verify)
 sdk=$(find_tornado_sdk)
 if [ -n "$sdk" ]; then
   echo "ci/test.sh: TornadoVM SDK at $sdk: the tornado pass is built and its tests run"
-  ci/register-tornado-api.sh "$sdk"
+  echo "ci/test.sh: registered $(register_tornado_api "$sdk")"
   maven_args+=(-Ptornado "-Dtornado.sdk=$sdk")
 else
   echo "ci/test.sh: no TornadoVM SDK (TORNADO_SDK unset, /opt/tornadovm absent): tornado tests are skipped"

@@ -2,7 +2,7 @@
 # Sets JAVA_HOME to a JDK >= 21 (the newest found; TornadoVM 5.2.0-jdk25 needs 25), TORNADOVM_HOME and
 # TORNADO_SDK to the SDK (argument, $TORNADO_SDK, or /opt/tornadovm), and puts both bin folders on PATH.
 _lsoftmax_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-source "$_lsoftmax_root/ci/find-java.sh"
+source "$_lsoftmax_root/ci/common.sh"
 JAVA_HOME=$(find_java_home) && export JAVA_HOME
 if [ -n "${1:-}" ]; then TORNADO_SDK=$1; fi
 TORNADO_SDK=$(find_tornado_sdk)

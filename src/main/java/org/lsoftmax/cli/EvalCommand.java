@@ -10,8 +10,8 @@ import org.lsoftmax.data.NpyArray;
 import org.lsoftmax.head.HeadChecks;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
-import org.lsoftmax.head.PassFactory;
 import org.lsoftmax.head.reference.ReferencePass;
+import org.lsoftmax.head.select.PassFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -84,7 +84,7 @@ final class EvalCommand implements Callable<Integer> {
         HeadChecks.checkFinite(wFile.toString(), w64, d);
 
         Files.createDirectories(outDir);
-        String passName = passSelection.pass;
+        String passName = passSelection.resolvedPass();
         double loss;
         if (passName.equals("reference")) {
             ReferencePass pass = new ReferencePass(shape, margin);

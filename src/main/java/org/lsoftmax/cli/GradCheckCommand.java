@@ -5,12 +5,12 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import org.lsoftmax.check.GradientCheck;
+import org.lsoftmax.check.PassComparison;
 import org.lsoftmax.check.RandomInputs;
 import org.lsoftmax.head.HeadChecks;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
-import org.lsoftmax.head.PassFactory;
-import org.lsoftmax.head.reference.ReferencePass;
+import org.lsoftmax.head.select.PassFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -66,9 +66,10 @@ final class GradCheckCommand implements Callable<Integer> {
         long runSeed = seed != null ? seed : new Random().nextLong();
         Random random = new Random(runSeed);
         PrintWriter out = spec.commandLine().getOut();
-        boolean comparePass = !passSelection.pass.equals("reference");
+        String passName = passSelection.resolvedPass();
+        boolean comparePass = !passName.equals("reference");
         out.printf("gradcheck: seed %d, betas %s, %d random shapes each, FD tolerance %.1e%s%n", runSeed, betas, trials,
-                tolerance, comparePass ? ", " + passSelection.pass + " vs reference tolerance " + passTolerance : "");
+                tolerance, comparePass ? ", " + passName + " vs reference tolerance " + passTolerance : "");
         boolean allPassed = true;
         for (int margin : margins) {
             double worstFiniteDifference = 0.0;
@@ -79,14 +80,14 @@ final class GradCheckCommand implements Callable<Integer> {
                     RandomInputs inputs = RandomInputs.generate(shape, margin, random.nextLong());
                     worstFiniteDifference = Math.max(worstFiniteDifference, GradientCheck.check(shape, margin, beta, inputs).worst());
                     if (comparePass) {
-                        worstPass = Math.max(worstPass, passError(shape, margin, beta, inputs));
+                        worstPass = Math.max(worstPass, passError(passName, shape, margin, beta, inputs));
                     }
                 }
             }
             boolean passed = worstFiniteDifference <= tolerance && (!comparePass || worstPass <= passTolerance);
             allPassed &= passed;
             out.printf("m=%d  worst finite-difference relative error %.3e%s  %s%n", margin, worstFiniteDifference,
-                    comparePass ? String.format(",  %s vs reference %.3e", passSelection.pass, worstPass) : "",
+                    comparePass ? String.format(",  %s vs reference %.3e", passName, worstPass) : "",
                     passed ? "ok" : "FAILED");
         }
         out.println(allPassed ? "gradcheck: all margins passed" : "gradcheck: FAILED");
@@ -94,27 +95,11 @@ final class GradCheckCommand implements Callable<Integer> {
         return allPassed ? 0 : 1;
     }
 
-    /** Worst relative error of the chosen pass's logits, loss and gradients against the reference. */
-    private double passError(HeadShape shape, int margin, double beta, RandomInputs inputs) {
-        ReferencePass reference = new ReferencePass(shape, margin);
-        double[] referenceLogits = new double[shape.logitsSize()];
-        double[] referenceDx = new double[shape.xSize()];
-        double[] referenceDw = new double[shape.wSize()];
-        float[] xFloat = inputs.xFloat();
-        float[] wFloat = inputs.wFloat();
-        // the reference sees the same float32-rounded inputs as the pass under test
-        double referenceLoss = reference.forward(ReferencePass.toDouble(xFloat), ReferencePass.toDouble(wFloat),
-                inputs.labels(), beta, referenceLogits);
-        reference.backward(referenceDx, referenceDw);
-        try (HeadPass pass = PassFactory.create(passSelection.pass, shape, margin, passSelection.options())) {
-            float[] logits = new float[shape.logitsSize()];
-            float[] dx = new float[shape.xSize()];
-            float[] dw = new float[shape.wSize()];
-            double loss = pass.forward(xFloat, wFloat, inputs.labels(), beta, logits);
-            pass.backward(dx, dw);
-            double lossError = Math.abs(loss - referenceLoss) / Math.max(Math.abs(referenceLoss), Double.MIN_NORMAL);
-            return Math.max(Math.max(lossError, GradientCheck.relativeError(logits, referenceLogits)),
-                    Math.max(GradientCheck.relativeError(dx, referenceDx), GradientCheck.relativeError(dw, referenceDw)));
+    /** Worst error of the chosen pass's loss, logits and gradients against the reference ({@link PassComparison}). */
+    private double passError(String passName, HeadShape shape, int margin, double beta, RandomInputs inputs) {
+        try (HeadPass pass = PassFactory.create(passName, shape, margin, passSelection.options())) {
+            // the reference sees the same float32-rounded inputs as the pass under test
+            return PassComparison.compare(pass, beta, inputs.xFloat(), inputs.wFloat(), inputs.labels()).worst();
         }
     }
 }

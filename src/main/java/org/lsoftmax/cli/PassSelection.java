@@ -1,24 +1,41 @@
 package org.lsoftmax.cli;
 
 import org.lsoftmax.head.PassOptions;
+import org.lsoftmax.head.select.PassFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
 
-/** The options that choose a pass and where it runs, shared by every command that runs the layer. */
+/** The options that choose a pass and where it runs, shared by every command that runs the head. */
 final class PassSelection {
 
-    @Option(names = "--pass", defaultValue = "jvm", paramLabel = "PASS",
-            description = "reference (sequential, float64), jvm (multi-threaded, float32) or tornado (TornadoVM device) (default: ${DEFAULT-VALUE})")
+    private static final Logger LOG = LoggerFactory.getLogger(PassSelection.class);
+
+    @Option(names = "--pass", defaultValue = PassFactory.AUTO, paramLabel = "PASS",
+            description = {"auto, reference, jvm or tornado (default: ${DEFAULT-VALUE}).",
+                "auto: tornado when TornadoVM sees a GPU or an accelerator, else jvm;",
+                "reference: sequential, float64 (the oracle); jvm: all cores, float32;",
+                "tornado: a TornadoVM device (OpenCL, PTX or SPIR-V), the jvm pass if none can run it."})
     String pass;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "T",
-            description = "worker threads of the jvm pass, 0 = one per core (default: ${DEFAULT-VALUE})")
+            description = "worker threads of the jvm pass and the network, 0 = one per core (default: ${DEFAULT-VALUE})")
     int threads;
 
     @Option(names = "--device", paramLabel = "BACKEND:DEVICE",
-            description = "TornadoVM device for --pass tornado, e.g. 0:0 (default: TornadoVM's default device)")
+            description = "TornadoVM device for --pass tornado, e.g. 0:0 (default: TornadoVM's default device; see `lsoftmax devices`)")
     String device;
 
     PassOptions options() {
         return new PassOptions(threads, device);
+    }
+
+    /** The pass to run: --pass, with auto resolved (and the choice logged with its reason). */
+    String resolvedPass() {
+        PassFactory.Choice choice = PassFactory.resolve(pass);
+        if (pass.equals(PassFactory.AUTO)) {
+            LOG.info("--pass auto: the {} pass ({})", choice.pass(), choice.reason());
+        }
+        return choice.pass();
     }
 }

@@ -10,6 +10,7 @@ import org.lsoftmax.plot.Charts;
 import org.lsoftmax.plot.CurvesChart;
 import org.lsoftmax.plot.FeatureScatterChart;
 import org.lsoftmax.plot.RunFolder;
+import org.lsoftmax.plot.RunPictures;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -49,16 +50,12 @@ public final class PlotCommand implements Callable<Integer> {
         List<CurvesChart.Run> curves = new ArrayList<>();
         List<JFreeChart> scatterPanels = new ArrayList<>();
         for (RunFolder folder : folders) {
-            CurvesChart.Run run = new CurvesChart.Run(folder.marginLabel(), folder.metrics());
-            curves.add(run);
-            Path curvesFile = folder.directory().resolve("curves.png");
-            Charts.savePng(CurvesChart.create(folder.title(), List.of(run)), curvesFile, 800, 700);
-            System.out.println("wrote " + curvesFile);
+            curves.add(new CurvesChart.Run(folder.marginLabel(), folder.metrics()));
+            for (Path file : RunPictures.draw(folder, panelSize, maxPoints)) {
+                System.out.println("wrote " + file);
+            }
             if (folder.hasFeatures()) {
-                Path featuresFile = folder.directory().resolve("features.png");
-                Charts.savePng(scatter(folder), featuresFile, panelSize, panelSize);
                 scatterPanels.add(scatter(folder));
-                System.out.println("wrote " + featuresFile);
             }
         }
         if (out != null) {

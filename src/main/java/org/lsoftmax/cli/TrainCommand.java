@@ -7,6 +7,8 @@ import java.util.concurrent.Callable;
 import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.data.TrainTestData;
 import org.lsoftmax.head.PassOptions;
+import org.lsoftmax.plot.RunFolder;
+import org.lsoftmax.plot.RunPictures;
 import org.lsoftmax.train.BetaSchedule;
 import org.lsoftmax.train.Checkpoint;
 import org.lsoftmax.train.CheckpointFiles;
@@ -18,13 +20,14 @@ import org.lsoftmax.train.Trainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code lsoftmax train}: trains the MLP + L-Softmax network, writing metrics.csv and checkpoints to --out. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Trains an MLP feature extractor with an L-Softmax head on Fashion-MNIST (or the built-in "
-                + "synthetic data), writing OUT/metrics.csv, OUT/last.ckpt (+ previous.ckpt) and, for 2-D features, "
-                + "OUT/features.csv."})
+                + "synthetic data), writing OUT/metrics.csv, OUT/last.ckpt (+ previous.ckpt), OUT/curves.png and, for 2-D "
+                + "features, OUT/features.csv and OUT/features.png."})
 public final class TrainCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
@@ -68,14 +71,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--beta", defaultValue = "0", description = "constant: the beta (default: ${DEFAULT-VALUE}).")
     double betaConstant;
 
-    @Option(names = "--pass", defaultValue = "reference", description = "L-Softmax pass: ${COMPLETION-CANDIDATES}... (default: ${DEFAULT-VALUE}).")
-    String pass;
-
-    @Option(names = "--device", paramLabel = "BACKEND:DEVICE", description = "TornadoVM device of the tornado pass.")
-    String device;
-
-    @Option(names = "--threads", defaultValue = "0", description = "Worker threads, 0 = one per core (default: ${DEFAULT-VALUE}).")
-    int threads;
+    @Mixin
+    PassSelection passSelection;
 
     @Option(names = "--hidden", defaultValue = "256,128", description = "Hidden layer widths (default: ${DEFAULT-VALUE}).")
     String hidden;
@@ -111,9 +108,10 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PassOptions passOptions = new PassOptions(threads, device);
+        PassOptions passOptions = passSelection.options();
         DivergencePolicy divergencePolicy = DivergencePolicy.DEFAULTS.withMaxRetries(maxDivergenceRetries);
         TrainTestData rawData = DataOptions.load(data, synthetic);
+        String pass = passSelection.resolvedPass();
         Trainer trainer;
         if (resume != null) {
             Path checkpointFile = resume.isEmpty() ? out.resolve(CheckpointFiles.LAST_FILE) : Path.of(resume);
@@ -133,9 +131,11 @@ public final class TrainCommand implements Callable<Integer> {
         try (trainer) {
             List<EpochMetrics> history = trainer.showProgress(!quiet).divergencePolicy(divergencePolicy).run();
             if (!history.isEmpty()) {
+                List<Path> pictures = RunPictures.draw(RunFolder.read(out), 520, 4000);
                 EpochMetrics last = history.get(history.size() - 1);
-                System.out.printf(java.util.Locale.ROOT, "test accuracy %.2f%% after %d epochs; results in %s%n",
-                        100 * last.testAccuracy(), last.epoch(), out);
+                System.out.printf(java.util.Locale.ROOT, "test accuracy %.2f%% after %d epochs; results in %s (%s)%n",
+                        100 * last.testAccuracy(), last.epoch(), out, String.join(", ", pictures.stream()
+                                .map(file -> file.getFileName().toString()).toList()));
             }
         }
         return 0;

@@ -2,7 +2,7 @@ package org.lsoftmax.head;
 
 /**
  * How a device pass that fails in the middle of a run (a kernel that does not compile, an execution
- * error) gets the pass that takes over: {@link PassFactory} hands one to every device pass it creates,
+ * error) gets the pass that takes over: {@code head.select.PassFactory} hands one to every device pass it creates,
  * so the decision and its log line are made in one place.
  */
 @FunctionalInterface

@@ -2,7 +2,7 @@ package org.lsoftmax.head;
 
 /**
  * A TornadoVM device cannot take the head at all (missing, too little memory, task graphs that cannot be
- * set up): {@link PassFactory} then runs the fallback pass and says why. Not bad input: the command
+ * set up): {@code head.select.PassFactory} then runs the fallback pass and says why. Not bad input: the command
  * still computes.
  */
 public final class DeviceUnavailableException extends RuntimeException {

@@ -3,7 +3,7 @@ package org.lsoftmax.head;
 /**
  * One implementation ("pass") of the L-Softmax head's forward and backward for a fixed
  * {@link HeadShape} and margin m: the float64 {@code reference}, the multi-threaded {@code jvm} pass and
- * the TornadoVM {@code tornado} pass. Create one with {@link PassFactory}.
+ * the TornadoVM {@code tornado} pass. Create one with {@code head.select.PassFactory}.
  *
  * <p>Forward computes the logits {@code f = X W^T} with the target entry of each row replaced by the
  * margin logit {@code (beta w_y.x + |w_y||x| psi(theta)) / (1 + beta)} (docs/DERIVATION.md, (L2)-(L4)),

@@ -11,7 +11,7 @@ import java.util.List;
  *
  * <p>Fallbacks are not decided here: a device that is missing or too small makes {@link #createPass}
  * throw {@link DeviceUnavailableException}, and a device that fails later asks the
- * {@link DeviceFallback} it was handed for its replacement; {@link PassFactory} decides and logs both.
+ * {@link DeviceFallback} it was handed for its replacement; {@code head.select.PassFactory} decides and logs both.
  */
 public interface TornadoBackend {
 

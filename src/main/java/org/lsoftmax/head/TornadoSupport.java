@@ -7,7 +7,7 @@ import java.util.List;
  * {@value #BACKEND} (compiled from {@code src/main/tornado} by the {@code tornado} Maven profile), and
  * checks that the TornadoVM runtime is present in this JVM ({@code java @$TORNADOVM_HOME/tornado-argfile
  * ...}, the {@code tornado} launcher or {@code bin/lsoftmax}). Nothing here decides a fallback:
- * {@link PassFactory} does.
+ * {@code head.select.PassFactory} does.
  */
 public final class TornadoSupport {
 
@@ -58,7 +58,7 @@ public final class TornadoSupport {
      *
      * @throws IllegalStateException with {@link #unavailableReason()} when there is no TornadoVM runtime
      */
-    static TornadoBackend backend() {
+    public static TornadoBackend backend() {
         if (!isAvailable()) {
             throw new IllegalStateException(Holder.PROBLEM);
         }

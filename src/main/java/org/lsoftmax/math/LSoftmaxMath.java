@@ -11,10 +11,10 @@ package org.lsoftmax.math;
  *   <li>{@code cos(m theta) = sum_{n=0}^{floor(m/2)} (-1)^n C(m,2n) c^(m-2n) (1-c^2)^n} (binomial expansion)</li>
  *   <li>{@code psi(theta) = (-1)^k cos(m theta) - 2k}, continuous and decreasing on [0, pi]</li>
  *   <li>{@code d cos(m theta) / dc}: the derivative of the expansion term by term, with the
- *       {@code (m-2n) c^(m-2n-1)} term dropped when {@code m-2n = 0} (ERRATA item 3: evaluating it
+ *       {@code (m-2n) c^(m-2n-1)} term dropped when {@code m-2n = 0} (docs/DERIVATION.md, slip S3: evaluating it
  *       literally is 0 * inf = NaN at c = 0 for even m). It equals {@code m U_{m-1}(c)}.</li>
  * </ul>
- * Callers clamp {@code c} to [-1, 1] first ({@link #clampCos}, ERRATA item 5).
+ * Callers clamp {@code c} to [-1, 1] first ({@link #clampCos}, docs/DERIVATION.md (L2)).
  */
 public final class LSoftmaxMath {
 
@@ -24,13 +24,13 @@ public final class LSoftmaxMath {
     private LSoftmaxMath() {
     }
 
-    /** Clamps a cosine computed from rounded dot products back into [-1, 1] (ERRATA item 5). */
+    /** Clamps a cosine computed from rounded dot products back into [-1, 1] (docs/DERIVATION.md (L2), slip S5). */
     public static double clampCos(double cosTheta) {
         return Math.max(-1.0, Math.min(1.0, cosTheta));
     }
 
     /**
-     * {@code k = floor(m theta / pi)} without acos (ERRATA item 4): the number of thresholds
+     * {@code k = floor(m theta / pi)} without acos (docs/DERIVATION.md (L3)): the number of thresholds
      * {@code cos(j pi / m)}, j = 1..m-1, that {@code cosTheta} lies at or below. Capping at m-1
      * makes theta = pi fall in the last interval. On a boundary both neighbouring k give the same
      * psi and the same derivative, so the exact comparison is safe.
@@ -87,7 +87,7 @@ public final class LSoftmaxMath {
     /**
      * {@code d cos(m theta) / d cos(theta)}, differentiating the binomial expansion in c with
      * {@code d(1-c^2)/dc = -2c}; the terms whose power of c or of (1-c^2) is zero contribute nothing
-     * and are skipped rather than evaluated as 0 * c^-1 (ERRATA item 3).
+     * and are skipped rather than evaluated as 0 * c^-1 (docs/DERIVATION.md, (L8) and slip S3).
      */
     public static double dCosMThetaDCos(double cosTheta, int margin) {
         double sinSquared = 1.0 - cosTheta * cosTheta;
@@ -123,7 +123,7 @@ public final class LSoftmaxMath {
     }
 
     /**
-     * The blended target logit of the paper's section 5.1 (ERRATA item 1):
+     * The blended target logit, docs/DERIVATION.md (L4) (the paper's section 5.1):
      * {@code f = (beta * w.x + |w||x| psi) / (1 + beta)}.
      */
     public static double targetLogit(double dot, double normProduct, double psi, double beta) {

@@ -34,25 +34,9 @@ public record RunFolder(Path directory, List<EpochMetrics> metrics, Checkpoint c
         int[] labels = null;
         float[] features = null;
         if (Files.isRegularFile(featuresFile)) {
-            List<String> lines;
-            try {
-                lines = Files.readAllLines(featuresFile, StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new InvalidInputException(featuresFile + ": cannot be read (" + e.getMessage() + ")", e);
-            }
-            int count = lines.size() - 1;
-            labels = new int[count];
-            features = new float[2 * count];
-            for (int i = 0; i < count; i++) {
-                String[] fields = lines.get(i + 1).split(",");
-                try {
-                    labels[i] = Integer.parseInt(fields[0]);
-                    features[2 * i] = Float.parseFloat(fields[1]);
-                    features[2 * i + 1] = Float.parseFloat(fields[2]);
-                } catch (RuntimeException e) {
-                    throw new InvalidInputException(featuresFile + ": line " + (i + 2) + " is not label,x,y", e);
-                }
-            }
+            FeaturesCsv.Points points = FeaturesCsv.read(featuresFile);
+            labels = points.labels();
+            features = points.points();
         }
         return new RunFolder(directory, metrics, checkpoint, labels, features);
     }

@@ -16,7 +16,7 @@ public final class AngularStatistics {
     public void add(float[] features, int offset, float[] classWeights, int dimension, int classes, int label) {
         double featureNorm = norm(features, offset, dimension);
         if (featureNorm == 0.0) {
-            return; // no direction, no angle (ERRATA item 6); such samples are skipped
+            return; // no direction, no angle (docs/DERIVATION.md, "Edges"); such samples are skipped
         }
         double own = Double.NaN;
         double nearestOther = Double.POSITIVE_INFINITY;

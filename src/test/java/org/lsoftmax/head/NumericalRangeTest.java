@@ -7,6 +7,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.lsoftmax.check.PassComparison;
 import org.lsoftmax.check.RandomInputs;
+import org.lsoftmax.head.select.PassFactory;
 import org.lsoftmax.testing.Seeds;
 
 /**

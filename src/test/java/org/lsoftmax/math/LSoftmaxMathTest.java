@@ -22,7 +22,7 @@ class LSoftmaxMathTest {
         }
     }
 
-    /** d cos(m theta)/d cos(theta) = m U_{m-1}(c), Chebyshev polynomial of the second kind (ERRATA item 3). */
+    /** d cos(m theta)/d cos(theta) = m U_{m-1}(c), Chebyshev polynomial of the second kind (docs/DERIVATION.md, (L8) and slip S3). */
     @Test
     void derivativeEqualsChebyshevSecondKind() {
         for (int m : MARGINS) {

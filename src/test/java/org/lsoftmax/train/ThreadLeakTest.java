@@ -15,8 +15,8 @@ import org.lsoftmax.data.SyntheticDataset;
 import org.lsoftmax.data.TrainTestData;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
-import org.lsoftmax.head.PassFactory;
 import org.lsoftmax.head.PassOptions;
+import org.lsoftmax.head.select.PassFactory;
 import org.lsoftmax.linalg.Sgemm;
 
 /**

@@ -2,9 +2,9 @@ package org.lsoftmax.bench;
 
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
-import org.lsoftmax.head.PassFactory;
 import org.lsoftmax.head.PassOptions;
 import org.lsoftmax.head.TornadoRunInfo;
+import org.lsoftmax.head.select.PassFactory;
 
 /**
  * One benchmarked configuration, written {@code pass[@BACKEND:DEVICE]:NxDxC}: the pass, the TornadoVM

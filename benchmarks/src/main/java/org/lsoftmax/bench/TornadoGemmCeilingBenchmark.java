@@ -35,7 +35,7 @@ public class TornadoGemmCeilingBenchmark {
         if (!TornadoSupport.isAvailable()) {
             throw new IllegalStateException("no TornadoVM runtime: " + TornadoSupport.unavailableReason());
         }
-        products = TornadoSupport.productCeiling(BenchmarkInputs.parseShape(shape));
+        products = TornadoSupport.diagnostics().productCeiling(BenchmarkInputs.parseShape(shape));
         products.run(); // JIT
     }
 

@@ -3,11 +3,11 @@ package org.lsoftmax.bench;
 import java.util.Arrays;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
-import org.lsoftmax.head.PassFactory;
 import org.lsoftmax.head.PassOptions;
 import org.lsoftmax.head.TornadoProducts;
 import org.lsoftmax.head.TornadoRunInfo;
 import org.lsoftmax.head.TornadoSupport;
+import org.lsoftmax.head.select.PassFactory;
 
 /**
  * Where the time of a tornado step goes, and how it compares with the ceiling, without JMH. Both the
@@ -36,7 +36,7 @@ public final class TornadoStepProfile {
         double[] ceilingMs = new double[repetitions];
         double[] ratio = new double[repetitions];
         try (HeadPass pass = PassFactory.create("tornado", shape, 4, PassOptions.DEFAULTS);
-                TornadoProducts products = TornadoSupport.productCeiling(shape)) {
+                TornadoProducts products = TornadoSupport.diagnostics().productCeiling(shape)) {
             TornadoRunInfo info = (TornadoRunInfo) pass;
             for (int rep = -1; rep < repetitions; rep++) {
                 long start = System.nanoTime();

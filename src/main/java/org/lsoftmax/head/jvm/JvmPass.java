@@ -14,11 +14,11 @@ import org.lsoftmax.math.LSoftmaxMath;
  *
  * <p>Forward: plain logits {@code F = X W^T}; per sample the target entry becomes
  * {@code f_iy = (beta w_y.x_i + |w_y||x_i| psi(theta_i)) / (1 + beta)} (the dot and the norms
- * recomputed in double; zero norm: plain logit, as in the reference, ERRATA item 6); then one sweep
+ * recomputed in double; zero norm: plain logit, as in the reference, docs/DERIVATION.md "Edges"); then one sweep
  * per row: max, log-sum-exp, loss, and {@code G = (softmax - onehot) / N} kept for backward.
  *
  * <p>Backward: {@code dX = G W}, {@code dW = G^T X}, plus the target-column correction with
- * {@code s = G_iy / (1 + beta)} (ERRATA item 1):
+ * {@code s = G_iy / (1 + beta)} (docs/DERIVATION.md (L10), (L11)):
  * {@code dX_i += s (cross w_y + radial |w_y|/|x_i| x_i)}, {@code dW_y += s (cross x_i + radial |x_i|/|w_y| w_y)}.
  * The dW correction is grouped by class, each class owned by one thread and its samples added in
  * index order, so it is race-free and deterministic.
@@ -229,7 +229,7 @@ public final class JvmPass implements HeadPass {
             double normProduct = xNormValue * wNormValue;
             hasAngle[i] = normProduct > 0.0;
             if (!hasAngle[i]) {
-                continue; // plain logit and plain gradient (ERRATA item 6)
+                continue; // plain logit and plain gradient (docs/DERIVATION.md, "Edges")
             }
             double dot = dots[2];
             double cosTheta = LSoftmaxMath.clampCos(dot / normProduct);

@@ -10,7 +10,7 @@ import org.lsoftmax.math.LSoftmaxMath;
  * every other pass is tested against, and its double API ({@link #forward(double[], double[], int[], double, double[])},
  * {@link #backward(double[], double[])}) is what the float64 gradient check differentiates.
  *
- * <p>Zero norms (ERRATA item 6): where {@code |x_i| = 0} or {@code |w_{y_i}| = 0} the angle is
+ * <p>Zero norms (docs/DERIVATION.md, "Edges"): where {@code |x_i| = 0} or {@code |w_{y_i}| = 0} the angle is
  * undefined; the target logit is then the plain {@code w.x} (= 0, also the limit of the margin
  * formula) and its gradient is the plain one. No NaN is ever produced.
  */
@@ -134,7 +134,7 @@ public final class ReferencePass implements HeadPass {
                 }
             }
         }
-        // target-column correction (ERRATA item 1), with s = G_iy / (1 + beta):
+        // target-column correction (docs/DERIVATION.md (L10), (L11)), with s = G_iy / (1 + beta):
         //   dX_i += s (df/dx_i - w_y),  df/dx = psi' w_y + (psi - c psi') |w_y|/|x_i| x_i
         //   dW_y += s (df/dw_y - x_i),  df/dw = psi' x_i + (psi - c psi') |x_i|/|w_y| w_y
         for (int i = 0; i < n; i++) {
@@ -142,7 +142,7 @@ public final class ReferencePass implements HeadPass {
             double xNorm = norm(x, i * d, d);
             double wNorm = norm(w, y * d, d);
             if (xNorm == 0.0 || wNorm == 0.0) {
-                continue; // plain logit, plain gradient (ERRATA item 6)
+                continue; // plain logit, plain gradient (docs/DERIVATION.md, "Edges")
             }
             double cosTheta = LSoftmaxMath.clampCos(dot(x, i * d, w, y * d, d) / (xNorm * wNorm));
             int k = LSoftmaxMath.marginK(cosTheta, margin);

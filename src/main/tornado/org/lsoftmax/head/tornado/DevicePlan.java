@@ -203,7 +203,7 @@ final class DevicePlan implements AutoCloseable {
             int aRowStride, int aRowPanelStride, int aDepthStride, int aDepthPanelStride, int bDepthStride, int bColumnStride, int outStride) {
         if (grid.matmulVariant == MatmulVariant.PANELS) {
             int paddedRows = out.getSize() / outStride;
-            graph.task(task, MatrixKernels::matmulPanels, a, (VectorFloat16) b, out, rows, depth, aRowStride, aRowPanelStride, aDepthStride,
+            graph.task(task, PanelMatmulKernel::matmulPanels, a, (VectorFloat16) b, out, rows, depth, aRowStride, aRowPanelStride, aDepthStride,
                     aDepthPanelStride, GridSizes.rowBlocks(paddedRows), GridSizes.panelPairs(outStride));
         } else {
             graph.task(task, MatrixKernels::matmulTiled, new KernelContext(), a, (FloatArray) b, out, rows, columns, depth,

@@ -40,12 +40,12 @@ final class GridSizes {
         return (value + multiple - 1) / multiple * multiple;
     }
 
-    /** Row blocks of {@link MatrixKernels#matmulPanels} over {@code paddedRows} rows. */
+    /** Row blocks of {@link PanelMatmulKernel#matmulPanels} over {@code paddedRows} rows. */
     static int rowBlocks(int paddedRows) {
         return paddedRows / MatrixKernels.BLOCK_ROWS;
     }
 
-    /** Panel pairs of {@link MatrixKernels#matmulPanels} over {@code paddedColumns} columns. */
+    /** Panel pairs of {@link PanelMatmulKernel#matmulPanels} over {@code paddedColumns} columns. */
     static int panelPairs(int paddedColumns) {
         return paddedColumns / MatrixKernels.BLOCK_COLUMNS;
     }

@@ -39,7 +39,7 @@ final class HostCopies {
     /**
      * Packs B(k, c) = matrix[k * depthStride + c * columnStride] (k < depth, c < columns) into
      * {@code panels[p * depth + k] = B(k, 16p .. 16p+15)}, zero past the last column, for
-     * {@link MatrixKernels#matmulPanels}. {@code scratch} holds the packed floats on the heap
+     * {@link PanelMatmulKernel#matmulPanels}. {@code scratch} holds the packed floats on the heap
      * before one bulk copy.
      */
     static void packPanels(float[] matrix, int depth, int columns, int depthStride, int columnStride, VectorFloat16 panels,

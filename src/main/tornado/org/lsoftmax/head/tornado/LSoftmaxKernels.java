@@ -51,9 +51,9 @@ public final class LSoftmaxKernels {
     /**
      * Norms of x_i and the margin on the target logit, fused (one row per work item):
      * cos(theta) = f_iy / (|x_i||w_y|) (clamped), k = floor(m theta / pi),
-     * f_iy <- (beta w_y.x_i + |w_y||x_i| psi(theta)) / (1 + beta)   (paper section 5.1, ERRATA item 1).
+     * f_iy <- (beta w_y.x_i + |w_y||x_i| psi(theta)) / (1 + beta)   (docs/DERIVATION.md (L4)).
      * Also keeps for backward: rowTerms = (psi' - 1, psi - c psi', |x_i|/|w_y|), zero where a norm is
-     * zero (plain logit and plain gradient, ERRATA item 6).
+     * zero (plain logit and plain gradient, docs/DERIVATION.md, "Edges").
      *
      * <p>The margin m comes in a device array, not as a scalar argument: TornadoVM specialises scalar
      * arguments into constants, and then fails to constant-fold the cos(j pi / m) thresholds of

@@ -47,17 +47,17 @@ final class ProductCeiling implements TornadoProducts {
         // per product, so that each can be timed alone
         TaskGraph logitsGraph = new TaskGraph(GRAPH + "Logits")
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, x, wByClass)
-                .task("product", MatrixKernels::matmulPanels, x, wByClass, logits, n, d, d, 16 * d, 1, 16, GridSizes.rowBlocks(grid.paddedBatch),
+                .task("product", PanelMatmulKernel::matmulPanels, x, wByClass, logits, n, d, d, 16 * d, 1, 16, GridSizes.rowBlocks(grid.paddedBatch),
                         GridSizes.panelPairs(cStride))
                 .transferToHost(DataTransferMode.UNDER_DEMAND, logits);
         TaskGraph gradXGraph = new TaskGraph(GRAPH + "GradX")
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, g, wByFeature)
-                .task("product", MatrixKernels::matmulPanels, g, wByFeature, gradX, n, c, cStride, lanes * cStride, 1, lanes, GridSizes.rowBlocks(grid.paddedBatch),
+                .task("product", PanelMatmulKernel::matmulPanels, g, wByFeature, gradX, n, c, cStride, lanes * cStride, 1, lanes, GridSizes.rowBlocks(grid.paddedBatch),
                         GridSizes.panelPairs(dStride))
                 .transferToHost(DataTransferMode.UNDER_DEMAND, gradX);
         TaskGraph gradWGraph = new TaskGraph(GRAPH + "GradW")
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, gPanels, xPanels)
-                .task("product", MatrixKernels::matmulPanels, gPanels, xPanels, gradW, c, n, 1, lanes * n, lanes, lanes * lanes, GridSizes.rowBlocks(grid.paddedClasses),
+                .task("product", PanelMatmulKernel::matmulPanels, gPanels, xPanels, gradW, c, n, 1, lanes * n, lanes, lanes * lanes, GridSizes.rowBlocks(grid.paddedClasses),
                         GridSizes.panelPairs(dStride))
                 .transferToHost(DataTransferMode.UNDER_DEMAND, gradW);
         GridScheduler scheduler = new GridScheduler();

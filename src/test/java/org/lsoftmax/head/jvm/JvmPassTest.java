@@ -12,9 +12,9 @@ import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.check.PassComparison;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
-import org.lsoftmax.head.PassFactory;
 import org.lsoftmax.head.PassOptions;
 import org.lsoftmax.head.reference.ReferencePass;
+import org.lsoftmax.head.select.PassFactory;
 import org.lsoftmax.linalg.Sgemm;
 import org.lsoftmax.testing.Seeds;
 

@@ -92,7 +92,7 @@ class ReferencePassTest {
         assertTrue(lossNoAnnealing > plain.loss, "the margin makes the loss larger");
     }
 
-    /** ERRATA item 6: zero-norm x or w_y gives the plain logit and plain gradient, never NaN. */
+    /** docs/DERIVATION.md, "Edges": zero-norm x or w_y gives the plain logit and plain gradient, never NaN. */
     @Test
     void zeroNormsGivePlainLogitAndNoNaN() {
         HeadShape shape = new HeadShape(3, 4, 3);

@@ -16,11 +16,11 @@ import org.lsoftmax.check.PassComparison;
 import org.lsoftmax.check.RandomInputs;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
-import org.lsoftmax.head.PassFactory;
 import org.lsoftmax.head.PassOptions;
 import org.lsoftmax.head.TornadoDeviceInfo;
 import org.lsoftmax.head.TornadoRunInfo;
 import org.lsoftmax.head.TornadoSupport;
+import org.lsoftmax.head.select.PassFactory;
 import org.lsoftmax.testing.Seeds;
 
 /**

@@ -1,4 +1,4 @@
-package org.lsoftmax.head;
+package org.lsoftmax.head.select;
 
 import java.util.List;
 import java.util.Locale;
@@ -6,6 +6,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.MemoryBudget;
+import org.lsoftmax.head.DeviceFallback;
+import org.lsoftmax.head.DeviceUnavailableException;
+import org.lsoftmax.head.HeadPass;
+import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.PassOptions;
+import org.lsoftmax.head.TornadoDeviceInfo;
+import org.lsoftmax.head.TornadoSupport;
 import org.lsoftmax.head.jvm.JvmPass;
 import org.lsoftmax.head.reference.ReferencePass;
 import org.slf4j.Logger;
@@ -64,13 +71,29 @@ public final class PassFactory {
 
     public static HeadPass create(String passName, HeadShape shape, int margin, PassOptions options) {
         checkName(passName);
-        MemoryBudget.requireHeap("the " + passName + " pass for layer " + shape, MemoryBudget.estimatedHeapBytes(passName, shape));
+        MemoryBudget.requireHeap("the " + passName + " pass for the head " + shape, estimatedHeapBytes(passName, shape));
         return switch (passName) {
             case "reference" -> new ReferencePass(shape, margin);
             case "jvm" -> new JvmPass(shape, margin, options.resolvedThreads());
             case "tornado" -> createTornado(shape, margin, options);
             default -> throw new IllegalStateException(passName);
         };
+    }
+
+    /**
+     * Heap bytes one step of a pass needs: its own buffers plus the caller's N x C logits and N x D,
+     * C x D gradient arrays. The reference keeps float64 copies of everything; the jvm pass keeps
+     * float32 logit gradients and packed copies of the matrix operands.
+     */
+    public static long estimatedHeapBytes(String passName, HeadShape shape) {
+        long logits = (long) shape.batch() * shape.classes();
+        long x = (long) shape.batch() * shape.features();
+        long w = (long) shape.classes() * shape.features();
+        long callerBuffers = 4L * (logits + x + w);
+        if (passName.equals("reference")) {
+            return callerBuffers + 8L * (3 * logits + 3 * x + 3 * w); // probabilities, G, logits; x, w, dx, dw copies
+        }
+        return callerBuffers + 4L * (logits + x + w) + 8L * 8 * shape.batch(); // G, packed operands, per-sample scalars
     }
 
     private static void checkName(String passName) {

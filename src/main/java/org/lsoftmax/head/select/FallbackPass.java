@@ -1,4 +1,8 @@
-package org.lsoftmax.head;
+package org.lsoftmax.head.select;
+
+import org.lsoftmax.head.HeadPass;
+import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.TornadoRunInfo;
 
 /**
  * The tornado pass when TornadoVM cannot take it from the start (no runtime, no such device, not enough

@@ -1,0 +1,6 @@
+/**
+ * Choosing a pass: {@code PassFactory} creates one by name ({@code auto} resolved to the fastest one
+ * here) and is the one place that decides a fallback from the tornado pass to the jvm pass, and logs it.
+ * Uses {@code head} and its passes.
+ */
+package org.lsoftmax.head.select;

@@ -1,0 +1,7 @@
+/**
+ * The trunk of the network: fully connected layers ({@code Dense}), {@code PRelu}, their
+ * {@code Parameter}s (value, gradient, momentum), and {@code Network}, which holds every parameter
+ * including the head class weights W (the head computes on them; the model only stores them). May use
+ * the root package, {@code math} and {@code linalg}; never the head.
+ */
+package org.lsoftmax.model;
