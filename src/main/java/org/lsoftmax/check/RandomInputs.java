@@ -4,7 +4,8 @@ import java.util.Random;
 import org.lsoftmax.head.HeadShape;
 
 /**
- * Random layer inputs whose target angles cover every branch k of psi: sample i gets an angle
+ * Random head inputs whose target angles cover every branch k of psi ({@link #spread} draws them
+ * evenly over [0, pi] instead): sample i gets an angle
  * theta_i drawn inside the interval {@code [k pi/m, (k+1) pi/m]} with {@code k = i mod m}, and
  * {@code x_i = r (cos(theta) w_y/|w_y| + sin(theta) u)} with u a random unit vector orthogonal to
  * w_y. Norms vary over [0.5, 2]. Used by the gradient check, the tests and the benchmarks.
@@ -84,6 +85,78 @@ public record RandomInputs(double[] x, double[] w, int[] labels) {
                 return v;
             }
         }
+    }
+
+    /** Float32 inputs, for the passes' own tests. */
+    public record Floats(float[] x, float[] w, int[] labels) {
+    }
+
+    /**
+     * Float32 inputs whose target angles spread evenly over [0, pi] (both ends included: samples 0 and
+     * 1 sit at theta = 0 and pi), so that every branch k of psi is hit whatever m is:
+     * {@code x_i = r_i (cos t_i unit(w_y) + sin t_i perp_i)} with {@code perp_i} a random unit vector
+     * orthogonal to w_y. Labels are drawn from the first {@code labelRange} classes (a small range puts
+     * many samples in each class).
+     */
+    public static Floats spread(HeadShape shape, Random random, int labelRange) {
+        int n = shape.batch();
+        int d = shape.features();
+        int c = shape.classes();
+        float[] w = new float[c * d];
+        for (int j = 0; j < c; j++) {
+            double scale = 0.5 + 1.5 * random.nextDouble();
+            for (int col = 0; col < d; col++) {
+                w[j * d + col] = (float) (scale * random.nextGaussian() / Math.sqrt(d));
+            }
+        }
+        int[] labels = new int[n];
+        float[] x = new float[n * d];
+        for (int i = 0; i < n; i++) {
+            int y = random.nextInt(Math.min(c, labelRange));
+            labels[i] = y;
+            double[] unit = normalizedRow(w, y * d, d);
+            double[] perp = new double[d];
+            for (int col = 0; col < d; col++) {
+                perp[col] = random.nextGaussian();
+            }
+            double along = 0.0;
+            for (int col = 0; col < d; col++) {
+                along += perp[col] * unit[col];
+            }
+            for (int col = 0; col < d; col++) {
+                perp[col] -= along * unit[col];
+            }
+            double perpNorm = normOf(perp);
+            // t_i evenly over [0, pi] (with jitter), including the end points for the first two samples
+            double t = i == 0 ? 0.0 : i == 1 ? Math.PI : Math.PI * (i + random.nextDouble()) / n;
+            double radius = 0.5 + 1.5 * random.nextDouble();
+            for (int col = 0; col < d; col++) {
+                double perpPart = perpNorm > 1e-12 ? perp[col] / perpNorm : 0.0;
+                x[i * d + col] = (float) (radius * (Math.cos(t) * unit[col] + Math.sin(t) * perpPart));
+            }
+        }
+        return new Floats(x, w, labels);
+    }
+
+    private static double[] normalizedRow(float[] values, int offset, int length) {
+        double[] result = new double[length];
+        double sum = 0.0;
+        for (int col = 0; col < length; col++) {
+            sum += (double) values[offset + col] * values[offset + col];
+        }
+        double norm = Math.sqrt(sum);
+        for (int col = 0; col < length; col++) {
+            result[col] = values[offset + col] / norm;
+        }
+        return result;
+    }
+
+    private static double normOf(double[] values) {
+        double sum = 0.0;
+        for (double value : values) {
+            sum += value * value;
+        }
+        return Math.sqrt(sum);
     }
 
     public float[] xFloat() {

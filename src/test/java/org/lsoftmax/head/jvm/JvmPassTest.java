@@ -10,6 +10,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.check.PassComparison;
+import org.lsoftmax.check.RandomInputs;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
 import org.lsoftmax.head.PassOptions;
@@ -39,7 +40,7 @@ class JvmPassTest {
             for (int margin = 1; margin <= 6; margin++) {
                 try (JvmPass pass = new JvmPass(shape, margin, 2)) {
                     for (double beta : BETAS) {
-                        compareWithReference(pass, beta, LayerInputs.draw(shape, random, Integer.MAX_VALUE), "seed " + seed);
+                        compareWithReference(pass, beta, RandomInputs.spread(shape, random, Integer.MAX_VALUE), "seed " + seed);
                     }
                 }
             }
@@ -54,7 +55,7 @@ class JvmPassTest {
         double[][] cases = {{1, 1000.0, Integer.MAX_VALUE}, {4, 0.0, 5}, {6, 1.0, Integer.MAX_VALUE}};
         for (double[] testCase : cases) {
             try (JvmPass pass = new JvmPass(MEDIUM, (int) testCase[0], 2)) {
-                compareWithReference(pass, testCase[1], LayerInputs.draw(MEDIUM, random, (int) testCase[2]), "seed " + seed);
+                compareWithReference(pass, testCase[1], RandomInputs.spread(MEDIUM, random, (int) testCase[2]), "seed " + seed);
             }
         }
     }
@@ -64,7 +65,7 @@ class JvmPassTest {
         long seed = Seeds.draw();
         Random random = new Random(seed);
         HeadShape shape = new HeadShape(20, 19, 6);
-        LayerInputs inputs = LayerInputs.draw(shape, random, Integer.MAX_VALUE);
+        RandomInputs.Floats inputs = RandomInputs.spread(shape, random, Integer.MAX_VALUE);
         Arrays.fill(inputs.x(), 3 * 19, 4 * 19, 0.0f);   // sample 3 is zero
         Arrays.fill(inputs.w(), inputs.labels()[7] * 19, (inputs.labels()[7] + 1) * 19, 0.0f); // sample 7's class is zero
         try (JvmPass pass = new JvmPass(shape, 4, 2)) {
@@ -77,7 +78,7 @@ class JvmPassTest {
         long seed = Seeds.draw();
         Random random = new Random(seed);
         HeadShape shape = new HeadShape(40, 50, 30);
-        LayerInputs inputs = LayerInputs.draw(shape, random, Integer.MAX_VALUE);
+        RandomInputs.Floats inputs = RandomInputs.spread(shape, random, Integer.MAX_VALUE);
         // |x||w| ~ 1e4: exp without the max shift would overflow
         for (int i = 0; i < inputs.x().length; i++) {
             inputs.x()[i] *= 100.0f;
@@ -104,7 +105,7 @@ class JvmPassTest {
         long seed = Seeds.draw();
         Random random = new Random(seed);
         for (int labelRange : new int[] {5, Integer.MAX_VALUE}) {
-            LayerInputs inputs = LayerInputs.draw(MEDIUM, random, labelRange);
+            RandomInputs.Floats inputs = RandomInputs.spread(MEDIUM, random, labelRange);
             Result single = null;
             for (int threads = 1; threads <= 3; threads++) {
                 try (JvmPass pass = new JvmPass(MEDIUM, 4, threads)) {
@@ -126,7 +127,7 @@ class JvmPassTest {
     @Test
     void repeatedStepsGiveTheSameResult() {
         long seed = Seeds.draw();
-        LayerInputs inputs = LayerInputs.draw(MEDIUM, new Random(seed), Integer.MAX_VALUE);
+        RandomInputs.Floats inputs = RandomInputs.spread(MEDIUM, new Random(seed), Integer.MAX_VALUE);
         try (JvmPass pass = new JvmPass(MEDIUM, 3, 2)) {
             Result first = run(pass, inputs, 0.5);
             Result second = run(pass, inputs, 0.5);
@@ -140,7 +141,7 @@ class JvmPassTest {
     void predictionsAreTheArgmaxOfThePlainLogits() {
         long seed = Seeds.draw();
         HeadShape shape = new HeadShape(61, 45, 13);
-        LayerInputs inputs = LayerInputs.draw(shape, new Random(seed), Integer.MAX_VALUE);
+        RandomInputs.Floats inputs = RandomInputs.spread(shape, new Random(seed), Integer.MAX_VALUE);
         float[] plain = new float[shape.logitsSize()];
         try (Sgemm sgemm = new Sgemm(1)) {
             sgemm.multiplyABt(inputs.x(), inputs.w(), plain, shape.batch(), shape.classes(), shape.features(), false);
@@ -169,7 +170,7 @@ class JvmPassTest {
     @Test
     void badInputFailsWithTheReferenceMessage() {
         HeadShape shape = new HeadShape(6, 5, 4);
-        LayerInputs good = LayerInputs.draw(shape, new Random(1), Integer.MAX_VALUE);
+        RandomInputs.Floats good = RandomInputs.spread(shape, new Random(1), Integer.MAX_VALUE);
         float[] logits = new float[shape.logitsSize()];
         int[] badLabels = good.labels().clone();
         badLabels[2] = 4;
@@ -189,7 +190,7 @@ class JvmPassTest {
     void nonFiniteValuesAnywhereFailWithTheReferenceMessage() {
         // 70 x 33 = 2310 values: several full 4-vector blocks of the vectorised check plus a scalar tail
         HeadShape shape = new HeadShape(70, 33, 9);
-        LayerInputs good = LayerInputs.draw(shape, new Random(2), Integer.MAX_VALUE);
+        RandomInputs.Floats good = RandomInputs.spread(shape, new Random(2), Integer.MAX_VALUE);
         float[] logits = new float[shape.logitsSize()];
         float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
         int[] xPositions = {0, 15, 16, 63, 64, 1000, 2303, 2304, 2309};
@@ -231,7 +232,7 @@ class JvmPassTest {
     private record Result(double loss, float[] logits, float[] dx, float[] dw) {
     }
 
-    private static Result run(HeadPass pass, LayerInputs inputs, double beta) {
+    private static Result run(HeadPass pass, RandomInputs.Floats inputs, double beta) {
         HeadShape shape = pass.shape();
         float[] logits = new float[shape.logitsSize()];
         float[] dx = new float[shape.xSize()];
@@ -241,7 +242,7 @@ class JvmPassTest {
         return new Result(loss, logits, dx, dw);
     }
 
-    private static void compareWithReference(JvmPass pass, double beta, LayerInputs inputs, String seed) {
+    private static void compareWithReference(JvmPass pass, double beta, RandomInputs.Floats inputs, String seed) {
         HeadShape shape = pass.shape();
         String where = shape + " m=" + pass.margin() + " beta=" + beta + " (" + seed + ")";
         assertFinite(run(pass, inputs, beta), where);
