@@ -17,9 +17,19 @@ package org.lsoftmax.math;
  *       shifted-cosine tail {@code c - cos(theta*) - 1 - m3} beyond the join angle
  *       {@code theta* = (pi - m2) / m1} (F4, F5).</li>
  * </ul>
- * ArcFace and CosFace are computed as {@code combined(1, m2, 0)} and {@code combined(1, 0, m3)}, so
- * those reductions hold bit for bit (F6); with {@code m1 = 1} the main branch uses
- * {@code c cos m2 - sin(theta) sin m2} (no acos), and with {@code m1 = 1, m2 = 0} it is {@code c} itself.
+ * ArcFace is computed as {@code combined(1, m2, 0)}; CosFace as {@code c - m3} and slope 1, which are
+ * the very operations {@code combined(1, 0, m3)} performs (no tail, main branch {@code c} itself), so
+ * both reductions hold bit for bit (F6). With {@code m1 = 1} the main branch uses
+ * {@code c cos m2 - sin(theta) sin m2} (no acos).
+ *
+ * <p>TornadoVM note: the OpenCL backend (5.2.0) fails to compile a kernel in which Math.cos or Math.sin
+ * gets a compile-time constant argument ("unable to compute op COS" while constant-folding). CosFace
+ * therefore does not route its constants m1 = 1, m2 = 0 through the combined code, and kernels should
+ * pass m1, m2 as run-time values rather than literals. Math.acos becomes OpenCL's {@code acos}; but by
+ * default ({@code tornado.enable.nativeFunctions=True}) Math.cos, sin and sqrt become
+ * {@code native_cos}, {@code native_sin}, {@code native_sqrt}, whose accuracy is the device's choice
+ * (about 1e-8 relative on PoCL); {@code -Dtornado.enable.nativeFunctions=False} gives the full-precision
+ * built-ins (then PoCL agrees with the JVM to about 1e-15).
  *
  * <p>Where {@code sin(theta) = 0} ({@code c = +-1}) the derivative of the main branch can be
  * unbounded; {@link #slope} then returns its finite part (F9): the gradient in x multiplies h' by a
@@ -87,7 +97,8 @@ public final class MarginMath {
             return LSoftmaxMath.psi(c, margin, LSoftmaxMath.marginK(c, margin));
         }
         if (kind == COSFACE) {
-            return combinedValue(c, 1.0, 0.0, m3);
+            // = combinedValue(c, 1, 0, m3): no tail (c* = -1), cosMargin(c, 1, 0) = c; the same operations
+            return c - m3;
         }
         if (kind == ARCFACE) {
             return combinedValue(c, 1.0, m2, 0.0);
@@ -105,7 +116,8 @@ public final class MarginMath {
             return LSoftmaxMath.dPsiDCos(c, margin, LSoftmaxMath.marginK(c, margin));
         }
         if (kind == COSFACE) {
-            return combinedSlope(c, 1.0, 0.0);
+            // = combinedSlope(c, 1, 0)
+            return 1.0;
         }
         if (kind == ARCFACE) {
             return combinedSlope(c, 1.0, m2);
