@@ -56,9 +56,9 @@ public final class MarginMath {
     }
 
     /**
-     * {@code sin(theta) = sqrt(max(0, 1 - c^2))}, evaluated as {@code sqrt((1 - c)(1 + c))}: both
-     * factors are exact for |c| <= 1, so this keeps full relative accuracy near |c| = 1, where
-     * {@code 1 - c*c} cancels.
+     * {@code sin(theta) = sqrt(max(0, 1 - c^2))}, evaluated as {@code sqrt((1 - c)(1 + c))}: near
+     * |c| = 1 the small factor is exact (Sterbenz) and the other is about 2 with one rounding, so this
+     * keeps full relative accuracy there, where {@code 1 - c*c} cancels.
      */
     public static double sinTheta(double cosTheta) {
         return Math.sqrt(Math.max(0.0, (1.0 - cosTheta) * (1.0 + cosTheta)));
