@@ -62,43 +62,54 @@ def margin_thresholds(margin):
 
 
 def _powers(base, exponent):
-    """[base^0, base^1, ..., base^exponent] by repeated multiplication (LSoftmaxMath.pow)."""
-    result = [torch.ones_like(base)]
-    for _ in range(exponent):
+    """[None, base^1, ..., base^exponent] by repeated multiplication (LSoftmaxMath.pow, whose leading
+    1.0 * base is exact and therefore skipped; base^0 is None: a factor of one is left out)."""
+    result = [None, base]
+    for _ in range(exponent - 1):
         result.append(result[-1] * base)
-    return result
+    return result[:exponent + 1]
 
 
 def cos_m_theta(c, margin):
-    """cos(m theta) from c = cos(theta) by the binomial expansion (LSoftmaxMath.cosMTheta)."""
+    """cos(m theta) from c = cos(theta) by the binomial expansion (LSoftmaxMath.cosMTheta), term by
+    term in the Java order, so that in float64 the value is bit-identical to the Java one."""
     sin_squared = 1.0 - c * c
     c_powers = _powers(c, margin)
     s_powers = _powers(sin_squared, margin // 2)
-    total = torch.zeros_like(c)
-    binomial = 1.0  # C(m, 2n), updated incrementally
-    sign = 1.0      # (-1)^n
-    n = 0
+    total = c_powers[margin]  # n = 0: 1 * 1 * c^m * (1-c^2)^0
+    binomial = float(margin * (margin - 1)) / 2.0  # C(m, 2n), updated incrementally as in the Java loop
+    sign = -1.0  # (-1)^n
+    n = 1
     while 2 * n <= margin:
-        total = total + (sign * binomial) * c_powers[margin - 2 * n] * s_powers[n]
+        if margin > 2 * n:
+            total = total + (sign * binomial) * c_powers[margin - 2 * n] * s_powers[n]
+        else:  # c^0
+            total = total + (sign * binomial) * s_powers[n]
         binomial = binomial * (margin - 2 * n) * (margin - 2 * n - 1) / ((2.0 * n + 1.0) * (2.0 * n + 2.0))
         sign = -sign
         n += 1
     return total
 
 
+_THRESHOLDS = {}
+
+
 def margin_k(c, margin):
-    """k = floor(m theta / pi): the number of thresholds cos(j pi / m) that c lies at or below."""
-    k = torch.zeros_like(c)
-    for threshold in margin_thresholds(margin):
-        k = k + (c <= threshold).to(c.dtype)
-    return k
+    """k = floor(m theta / pi): the number of thresholds cos(j pi / m), j = 1..m-1, that c lies at or
+    below (LSoftmaxMath.marginK), as one sorted search: count(t >= c) = (m-1) - count(t < c)."""
+    key = (margin, c.device, c.dtype)
+    ascending = _THRESHOLDS.get(key)
+    if ascending is None:
+        ascending = torch.tensor(sorted(margin_thresholds(margin)), dtype=c.dtype, device=c.device)
+        _THRESHOLDS[key] = ascending
+    return (margin - 1) - torch.searchsorted(ascending, c.detach().contiguous())
 
 
 def psi(c, margin):
     """psi = (-1)^k cos(m theta) - 2k, with k from margin_k (differentiable in c)."""
     k = margin_k(c, margin)
-    sign = 1.0 - 2.0 * torch.remainder(k, 2.0)  # (-1)^k
-    return sign * cos_m_theta(c, margin) - 2.0 * k
+    cos_m = cos_m_theta(c, margin)
+    return torch.where((k & 1) == 1, -cos_m, cos_m) - (2 * k).to(c.dtype)
 
 
 def lsoftmax_logits(x, w, labels, beta, margin, margin_dtype=torch.float64):
@@ -109,11 +120,17 @@ def lsoftmax_logits(x, w, labels, beta, margin, margin_dtype=torch.float64):
         return logits  # psi = cos(theta): the target logit is exactly w.x, plain softmax
     x64 = x.to(margin_dtype)
     w_target = w.index_select(0, labels).to(margin_dtype)
+    # the three dots of the jvm pass, in margin_dtype: w.x, |x|^2, |w|^2
     dot = (x64 * w_target).sum(dim=1)
-    norm_product = torch.linalg.vector_norm(x64, dim=1) * torch.linalg.vector_norm(w_target, dim=1)
-    has_angle = norm_product > 0
-    safe_norm_product = torch.where(has_angle, norm_product, torch.ones_like(norm_product))
-    c = torch.clamp(dot / safe_norm_product, -1.0, 1.0)
+    x_squares = (x64 * x64).sum(dim=1)
+    w_squares = (w_target * w_target).sum(dim=1)
+    # sqrt of 1 where a norm is 0: that row keeps its plain logit, and no 0 * inf reaches the gradient
+    x_positive = x_squares > 0
+    w_positive = w_squares > 0
+    norm_product = (torch.sqrt(torch.where(x_positive, x_squares, torch.ones_like(x_squares)))
+                    * torch.sqrt(torch.where(w_positive, w_squares, torch.ones_like(w_squares))))
+    has_angle = x_positive & w_positive & (norm_product > 0)
+    c = torch.clamp(dot / norm_product, -1.0, 1.0)
     target = (beta * dot + norm_product * psi(c, margin)) / (1.0 + beta)
     target = torch.where(has_angle, target, dot)
     return logits.scatter(1, labels.view(-1, 1), target.to(logits.dtype).view(-1, 1))

@@ -103,7 +103,7 @@ def normalise(x, mean, std):
 class Network(torch.nn.Module):
     """input -> [Dense -> PReLU] x hidden -> Dense -> D-dim feature; the L-Softmax head's weights."""
 
-    def __init__(self, input_size, hidden, feature_dim, classes, margin):
+    def __init__(self, input_size, hidden, feature_dim, classes, margin, margin_dtype=torch.float64):
         super().__init__()
         layers = []
         width = input_size
@@ -113,7 +113,7 @@ class Network(torch.nn.Module):
             width = hidden_width
         layers.append(torch.nn.Linear(width, feature_dim))
         self.features = torch.nn.Sequential(*layers)
-        self.head = build_head(feature_dim, classes, margin)
+        self.head = build_head(feature_dim, classes, margin, margin_dtype=margin_dtype)
 
     def initialise(self, random):
         """He init std sqrt(gain / in) of every Dense layer in order, then W ~ N(0, 1/D), all from one
@@ -234,6 +234,9 @@ def main(argv=None):
     parser.add_argument("--beta-min", type=float, default=5.0, help="floor of beta (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0 = one per core")
     parser.add_argument("--seed", type=int, default=1, help="seed of weights and shuffles (default: %(default)s)")
+    parser.add_argument("--margin-dtype", default="float64", choices=["float64", "float32"],
+                        help="precision of the per-sample margin math (target dot, norms, psi); float64 as the "
+                             "jvm pass (default: %(default)s)")
     parser.add_argument("--allow-reference-blas", action="store_true",
                         help="run even when torch's BLAS is the slow netlib reference implementation")
     args = parser.parse_args(argv)
@@ -256,7 +259,8 @@ def main(argv=None):
     if args.batch > train_x.shape[0]:
         raise SystemExit(f"train.py: batch size {args.batch} is larger than the {train_x.shape[0]} training samples")
 
-    network = Network(train_x.shape[1], parse_list(args.hidden), args.feature_dim, classes, args.margin)
+    network = Network(train_x.shape[1], parse_list(args.hidden), args.feature_dim, classes, args.margin,
+                      getattr(torch, args.margin_dtype))
     network.initialise(SplitMix64.for_stream(args.seed, INIT_STREAM))
     optimizer = CaffeSgd(network.parameter_groups(), MOMENTUM, WEIGHT_DECAY)
     lr_steps = parse_list(args.lr_steps)
@@ -268,7 +272,7 @@ def main(argv=None):
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '')} "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '')} "
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '')} blas {','.join(libraries) or 'unknown'}")
-    print(f"# network {network.describe()} batch {args.batch} lr {args.lr:g} seed {args.seed} "
+    print(f"# network {network.describe()} margin math {args.margin_dtype} batch {args.batch} lr {args.lr:g} seed {args.seed} "
           f"train {train_x.shape[0]} test {test_x.shape[0]} mean {float(mean):.6f} std {float(std):.6f}", flush=True)
     if uses_reference_blas(libraries) and not args.allow_reference_blas:
         raise SystemExit("train.py: torch is using the netlib reference BLAS (" + ", ".join(libraries) + "), about 50x "
