@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks that the twin starts where `bin/lsoftmax train` starts, bit for bit: the normalisation
 (mean, std), every initial weight (dense layers, biases, PReLU slopes, class weights) and the
-shuffled order of epochs 1 and 2, for a seed. It runs a small throwaway Java program against the
+shuffled order of epochs 1 and 2, for a seed; and that the head's k and psi equal LSoftmaxMath's
+bit for bit for a given cos(theta). It runs a small throwaway Java program against the
 project's jar (org.lsoftmax.math.SplitMix64, org.lsoftmax.model.Network, Normalization), so it needs
 the jar (bin/lsoftmax builds it) and a JDK >= 21 (found by ci/find-java.sh).
 
@@ -20,12 +21,15 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
+import torch  # noqa: E402
+from lsoftmax import margin_k, psi  # noqa: E402
 from splitmix64 import SplitMix64  # noqa: E402
 from train import DEFAULT_DATA, INIT_STREAM, Network, fit_normalization, load_data, parse_list  # noqa: E402
 
 JAVA_SOURCE = r"""
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,6 +37,7 @@ import java.util.List;
 import org.lsoftmax.data.DatasetLoader;
 import org.lsoftmax.data.Normalization;
 import org.lsoftmax.data.TrainTestData;
+import org.lsoftmax.math.LSoftmaxMath;
 import org.lsoftmax.math.SplitMix64;
 import org.lsoftmax.model.Architecture;
 import org.lsoftmax.model.Network;
@@ -69,6 +74,17 @@ public class TwinDump {
             for (int v : order) b.putInt(v);
             Files.write(out.resolve("order" + epoch + ".i32"), b.array());
         }
+        // k and psi of LSoftmaxMath for the cosines in c.f64, m = 1..16
+        DoubleBuffer c = ByteBuffer.wrap(Files.readAllBytes(out.resolve("c.f64"))).order(ByteOrder.LITTLE_ENDIAN)
+                .asDoubleBuffer();
+        ByteBuffer psi = ByteBuffer.allocate(16 * c.remaining() * 16).order(ByteOrder.LITTLE_ENDIAN);
+        for (int m = 1; m <= 16; m++) {
+            for (int i = 0; i < c.remaining(); i++) {
+                int k = LSoftmaxMath.marginK(c.get(i), m);
+                psi.putDouble(LSoftmaxMath.psi(c.get(i), m, k)).putDouble(k);
+            }
+        }
+        Files.write(out.resolve("psi.f64"), psi.array());
     }
 }
 """
@@ -95,6 +111,10 @@ def main(argv=None):
     classpath = jars[0] + os.pathsep + os.path.join(ROOT, "target", "lib", "*")
     ok = True
     with tempfile.TemporaryDirectory() as folder:
+        rng = np.random.default_rng(args.seed)
+        cosines = np.concatenate([rng.uniform(-1.0, 1.0, 20000), [-1.0, 0.0, 1.0],
+                                  [np.cos(j * np.pi / m) for m in range(1, 17) for j in range(m + 1)]])
+        cosines.astype("<f8").tofile(os.path.join(folder, "c.f64"))
         source = os.path.join(folder, "TwinDump.java")
         with open(source, "w") as f:
             f.write(JAVA_SOURCE)
@@ -135,6 +155,13 @@ def main(argv=None):
             same = np.array_equal(java_order, twin_order)
             print(f"shuffle of epoch {epoch}: {'identical' if same else 'DIFFERENT'}")
             ok &= same
+        java_psi = np.fromfile(os.path.join(folder, "psi.f64"), dtype="<f8").reshape(16, -1, 2)
+        c = torch.from_numpy(cosines)
+        same = all(np.array_equal(psi(c, m).numpy().view(np.int64), java_psi[m - 1, :, 0].view(np.int64))
+                   and np.array_equal(margin_k(c, m).numpy(), java_psi[m - 1, :, 1]) for m in range(1, 17))
+        print(f"k and psi (float64) at {cosines.size} cosines incl. every threshold, m = 1..16: "
+              f"{'identical' if same else 'DIFFERENT'}")
+        ok &= same
     print("twin start " + ("identical to the Java loop's" if ok else "DIFFERS from the Java loop's"))
     return 0 if ok else 1
 
