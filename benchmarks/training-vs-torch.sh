@@ -67,7 +67,7 @@ csv="$out/$me-threads$threads.csv"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-source "$root/ci/find-java.sh"
+source "$root/ci/common.sh"
 java_version=$("$(find_java_home)/bin/java" -version 2>&1 | head -1)
 torch_version=$("$python" -c 'import torch; print(torch.__version__)')
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -n), $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"

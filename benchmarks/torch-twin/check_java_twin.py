@@ -4,7 +4,7 @@
 shuffled order of epochs 1 and 2, for a seed; and that the head's k and psi equal LSoftmaxMath's
 bit for bit for a given cos(theta). It runs a small throwaway Java program against the
 project's jar (org.lsoftmax.math.SplitMix64, org.lsoftmax.model.Network, Normalization), so it needs
-the jar (bin/lsoftmax builds it) and a JDK >= 21 (found by ci/find-java.sh).
+the jar (bin/lsoftmax builds it) and a JDK >= 21 (found by ci/common.sh).
 
     python3 check_java_twin.py [--seed 1] [--hidden 512,256] [--feature-dim 64] [--data DIR]
 """
@@ -42,7 +42,7 @@ import org.lsoftmax.math.SplitMix64;
 import org.lsoftmax.model.Architecture;
 import org.lsoftmax.model.Network;
 import org.lsoftmax.model.Parameter;
-import org.lsoftmax.model.SimpleMatrixProducts;
+import org.lsoftmax.linalg.SimpleMatrixProducts;
 
 public class TwinDump {
     public static void main(String[] a) throws Exception {
@@ -91,7 +91,7 @@ public class TwinDump {
 
 
 def java_home():
-    return subprocess.run(["bash", "-c", f"source '{ROOT}/ci/find-java.sh' && find_java_home"], check=True,
+    return subprocess.run(["bash", "-c", f"source '{ROOT}/ci/common.sh' && find_java_home"], check=True,
                           stdout=subprocess.PIPE, text=True).stdout.strip()
 
 
