@@ -1,6 +1,7 @@
 package org.lsoftmax.check;
 
 import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.MarginLoss;
 import org.lsoftmax.head.reference.ReferencePass;
 
 /**
@@ -15,7 +16,7 @@ public final class GradientCheck {
     public static final double STEP = 1e-5;
 
     /** Worst relative errors of one check. */
-    public record Result(HeadShape shape, int margin, double beta, double dxError, double dwError) {
+    public record Result(HeadShape shape, MarginLoss loss, double beta, double dxError, double dwError) {
         public double worst() {
             return Math.max(dxError, dwError);
         }
@@ -25,18 +26,27 @@ public final class GradientCheck {
     }
 
     public static Result check(HeadShape shape, int margin, double beta, RandomInputs inputs) {
-        return check(shape, margin, beta, inputs, STEP);
+        return check(shape, MarginLoss.lsoftmax(margin), beta, inputs, STEP);
+    }
+
+    public static Result check(HeadShape shape, MarginLoss loss, double beta, RandomInputs inputs) {
+        return check(shape, loss, beta, inputs, STEP);
+    }
+
+    public static Result check(HeadShape shape, int margin, double beta, RandomInputs inputs, double step) {
+        return check(shape, MarginLoss.lsoftmax(margin), beta, inputs, step);
     }
 
     /**
-     * The check with a chosen relative step. psi is C^1 but not C^2 at the branch boundaries, so a
-     * central difference that straddles one errs by O(h): points exactly on a boundary need a smaller h.
+     * The check with a chosen relative step. psi is C^1 but not C^2 at the branch boundaries, and the
+     * combined margins have a corner at their join angle, so a central difference that straddles one
+     * errs by O(h): points near one need a smaller h.
      */
-    public static Result check(HeadShape shape, int margin, double beta, RandomInputs inputs, double step) {
+    public static Result check(HeadShape shape, MarginLoss loss, double beta, RandomInputs inputs, double step) {
         double[] x = inputs.x().clone();
         double[] w = inputs.w().clone();
         int[] labels = inputs.labels();
-        ReferencePass pass = new ReferencePass(shape, margin);
+        ReferencePass pass = new ReferencePass(shape, loss);
         double[] logits = new double[shape.logitsSize()];
         pass.forward(x, w, labels, beta, logits);
         double[] dx = new double[x.length];
@@ -45,7 +55,7 @@ public final class GradientCheck {
 
         double[] numericDx = numericGradient(pass, x, x, w, labels, beta, logits, step);
         double[] numericDw = numericGradient(pass, w, x, w, labels, beta, logits, step);
-        return new Result(shape, margin, beta, relativeError(dx, numericDx), relativeError(dw, numericDw));
+        return new Result(shape, loss, beta, relativeError(dx, numericDx), relativeError(dw, numericDw));
     }
 
     /** Central differences of the loss with respect to every entry of {@code parameter} (x or w, perturbed in place). */

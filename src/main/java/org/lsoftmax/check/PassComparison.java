@@ -2,6 +2,7 @@ package org.lsoftmax.check;
 
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.MarginLoss;
 import org.lsoftmax.head.reference.ReferencePass;
 
 /**
@@ -43,13 +44,18 @@ public final class PassComparison {
 
     /** The reference's outputs, in float64, for the float32 inputs widened exactly. */
     public static Outputs reference(HeadShape shape, int margin, double beta, float[] x, float[] w, int[] labels) {
-        ReferencePass reference = new ReferencePass(shape, margin);
+        return reference(shape, MarginLoss.lsoftmax(margin), beta, x, w, labels);
+    }
+
+    /** The reference's outputs for {@code loss}, in float64, for the float32 inputs widened exactly. */
+    public static Outputs reference(HeadShape shape, MarginLoss loss, double beta, float[] x, float[] w, int[] labels) {
+        ReferencePass reference = new ReferencePass(shape, loss);
         double[] logits = new double[shape.logitsSize()];
         double[] dx = new double[shape.xSize()];
         double[] dw = new double[shape.wSize()];
-        double loss = reference.forward(ReferencePass.toDouble(x), ReferencePass.toDouble(w), labels, beta, logits);
+        double lossValue = reference.forward(ReferencePass.toDouble(x), ReferencePass.toDouble(w), labels, beta, logits);
         reference.backward(dx, dw);
-        return new Outputs(loss, logits, dx, dw);
+        return new Outputs(lossValue, logits, dx, dw);
     }
 
     /** One forward and backward of {@code pass}. */
@@ -65,7 +71,7 @@ public final class PassComparison {
 
     /** {@code pass} against the reference on the same inputs. */
     public static Errors compare(HeadPass pass, double beta, float[] x, float[] w, int[] labels) {
-        Outputs expected = reference(pass.shape(), pass.margin(), beta, x, w, labels);
+        Outputs expected = reference(pass.shape(), pass.loss(), beta, x, w, labels);
         return errors(pass.shape(), expected, run(pass, beta, x, w, labels), x, w);
     }
 

@@ -10,6 +10,7 @@ import org.lsoftmax.data.NpyArray;
 import org.lsoftmax.head.HeadChecks;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.MarginLoss;
 import org.lsoftmax.head.reference.ReferencePass;
 import org.lsoftmax.head.select.PassFactory;
 import org.slf4j.Logger;
@@ -40,8 +41,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--y", required = true, paramLabel = "y.npy", description = "labels, N, int32 or int64, in [0, C)")
     Path yFile;
 
-    @Option(names = "--margin", defaultValue = "4", paramLabel = "M", description = "integer margin m >= 1 (default: ${DEFAULT-VALUE})")
-    int margin;
+    @Mixin
+    LossOptions lossOptions;
 
     @Option(names = "--beta", defaultValue = "0", paramLabel = "B", description = "annealing weight beta (lambda) >= 0 (default: ${DEFAULT-VALUE})")
     double beta;
@@ -54,7 +55,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        HeadChecks.checkMargin(margin);
+        MarginLoss loss = lossOptions.resolve(4);
         HeadChecks.checkBeta(beta);
         NpyArray x = Npy.read(xFile).requireRank(2, "N x D features");
         NpyArray w = Npy.read(wFile).requireRank(2, "C x D class weights");
@@ -85,33 +86,33 @@ final class EvalCommand implements Callable<Integer> {
 
         Files.createDirectories(outDir);
         String passName = passSelection.resolvedPass();
-        double loss;
+        double lossValue;
         if (passName.equals("reference")) {
-            ReferencePass pass = new ReferencePass(shape, margin);
+            ReferencePass pass = new ReferencePass(shape, loss);
             double[] logits = new double[n * c];
             double[] dx = new double[n * d];
             double[] dw = new double[c * d];
-            loss = pass.forward(x64, w64, labels, beta, logits);
+            lossValue = pass.forward(x64, w64, labels, beta, logits);
             pass.backward(dx, dw);
             Npy.writeFloat64(outDir.resolve("logits.npy"), new int[] {n, c}, logits);
-            Npy.writeFloat64(outDir.resolve("loss.npy"), new int[0], new double[] {loss});
+            Npy.writeFloat64(outDir.resolve("loss.npy"), new int[0], new double[] {lossValue});
             Npy.writeFloat64(outDir.resolve("dx.npy"), new int[] {n, d}, dx);
             Npy.writeFloat64(outDir.resolve("dw.npy"), new int[] {c, d}, dw);
         } else {
-            try (HeadPass pass = PassFactory.create(passName, shape, margin, passSelection.options())) {
+            try (HeadPass pass = PassFactory.create(passName, shape, loss, passSelection.options())) {
                 float[] logits = new float[n * c];
                 float[] dx = new float[n * d];
                 float[] dw = new float[c * d];
-                loss = pass.forward(x.toFloats(), w.toFloats(), labels, beta, logits);
+                lossValue = pass.forward(x.toFloats(), w.toFloats(), labels, beta, logits);
                 pass.backward(dx, dw);
                 Npy.writeFloat32(outDir.resolve("logits.npy"), new int[] {n, c}, logits);
-                Npy.writeFloat32(outDir.resolve("loss.npy"), new int[0], new float[] {(float) loss});
+                Npy.writeFloat32(outDir.resolve("loss.npy"), new int[0], new float[] {(float) lossValue});
                 Npy.writeFloat32(outDir.resolve("dx.npy"), new int[] {n, d}, dx);
                 Npy.writeFloat32(outDir.resolve("dw.npy"), new int[] {c, d}, dw);
                 passName = pass.deviceDescription();
             }
         }
-        LOG.info("eval {} m={} beta={} on {}: loss {} -> {}", shape, margin, beta, passName, loss, outDir);
+        LOG.info("eval {} {} beta={} on {}: loss {} -> {}", shape, loss, beta, passName, lossValue, outDir);
         return 0;
     }
 }

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 
 /** {@code lsoftmax test}: accuracy and angular statistics of a checkpoint on a data split. */
 @Command(name = "test", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Evaluates a checkpoint with plain logits (no margin): accuracy, loss and the mean angles "
+        description = "Evaluates a checkpoint with its loss's plain logits (no margin): accuracy, loss and the mean angles "
                 + "between features and class weights.")
 public final class TestCommand implements Callable<Integer> {
 
@@ -43,7 +43,7 @@ public final class TestCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Checkpoint checkpoint = CheckpointFormat.read(checkpointFile);
-        TrainTestData rawData = DataOptions.load(data, synthetic);
+        TrainTestData rawData = DataOptions.load(data, synthetic).restrictedTo(checkpoint.config().trainClasses());
         Dataset raw = switch (split) {
             case "test" -> rawData.test();
             case "train" -> rawData.train();
@@ -61,9 +61,9 @@ public final class TestCommand implements Callable<Integer> {
         try (MatrixProducts products = new Sgemm(threads)) {
             Network network = new Network(checkpoint.architecture(), batch, products);
             checkpoint.restoreInto(network, checkpointFile);
-            Evaluation evaluation = Evaluator.evaluate(network, dataset, products, false);
-            System.out.printf(Locale.ROOT, "checkpoint %s (margin m=%d, epoch %d) on %s, %d samples%n", checkpointFile,
-                    checkpoint.config().margin(), checkpoint.epochsCompleted(), raw.description(), evaluation.size());
+            Evaluation evaluation = Evaluator.evaluate(network, dataset, products, false, checkpoint.config().loss());
+            System.out.printf(Locale.ROOT, "checkpoint %s (%s, epoch %d) on %s, %d samples%n", checkpointFile,
+                    checkpoint.config().loss(), checkpoint.epochsCompleted(), raw.description(), evaluation.size());
             System.out.printf(Locale.ROOT, "accuracy %.2f%%  loss %.4f  mean angle to own class %.2f deg, "
                     + "to nearest other class %.2f deg%n", 100 * evaluation.accuracy(), evaluation.loss(),
                     evaluation.meanOwnAngle(), evaluation.meanNearestOtherAngle());

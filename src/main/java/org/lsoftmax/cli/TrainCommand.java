@@ -46,8 +46,20 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "10", description = "Total epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = {"-m", "--margin"}, defaultValue = "2", description = "Angular margin m, 1 = plain softmax (default: ${DEFAULT-VALUE}).")
-    int margin;
+    @Mixin
+    LossOptions lossOptions;
+
+    @Option(names = "--margin-warmup", defaultValue = "0", paramLabel = "ITERATIONS",
+            description = "cosface, arcface, combined: grow the margins (m2, m3, m1 - 1) linearly from 0 over the first ITERATIONS (default: ${DEFAULT-VALUE}, none).")
+    long marginWarmup;
+
+    @Option(names = "--scale-warmup", defaultValue = "0", paramLabel = "ITERATIONS",
+            description = "cosface, arcface, combined: grow the scale s linearly from 1 over the first ITERATIONS (default: ${DEFAULT-VALUE}, none).")
+    long scaleWarmup;
+
+    @Option(names = "--classes", paramLabel = "LIST",
+            description = "Train on these classes only, e.g. 0-4 or 0,2,4 (relabelled 0, 1, ... in that order; the others can be held out for `retrieval`).")
+    String classes;
 
     @Option(names = "--schedule", defaultValue = "geometric",
             description = "Beta (lambda) annealing: geometric (mx-lsoftmax), power (Caffe) or constant (default: ${DEFAULT-VALUE}).")
@@ -119,13 +131,14 @@ public final class TrainCommand implements Callable<Integer> {
                 throw new InvalidInputException(checkpointFile + ": no checkpoint to resume from (train without --resume first)");
             }
             Checkpoint checkpoint = CheckpointFormat.read(checkpointFile);
-            LOG.info("Resuming: network, margin, schedule, learning rate and seed come from {}; only --epochs, --pass, "
+            LOG.info("Resuming: network, loss, schedule, learning rate, classes and seed come from {}; only --epochs, --pass, "
                     + "--threads, --device, --max-divergence-retries and the data options apply", checkpointFile);
             trainer = Trainer.resume(checkpoint, checkpointFile, epochs, pass, rawData, passOptions, out);
         } else {
-            TrainConfig config = new TrainConfig(margin, TrainConfig.parseList(hidden), featureDimension, batch,
+            TrainConfig config = new TrainConfig(lossOptions.resolve(2), TrainConfig.parseList(hidden), featureDimension, batch,
                     learningRate, TrainConfig.parseList(learningRateSteps), TrainConfig.DEFAULT_MOMENTUM,
-                    TrainConfig.DEFAULT_WEIGHT_DECAY, epochs, seed, betaSchedule(), pass);
+                    TrainConfig.DEFAULT_WEIGHT_DECAY, epochs, seed, betaSchedule(), pass,
+                    new TrainConfig.Warmup(marginWarmup, scaleWarmup), ClassList.parse(classes));
             trainer = Trainer.start(config, rawData, passOptions, out);
         }
         try (trainer) {

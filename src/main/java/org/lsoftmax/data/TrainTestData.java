@@ -13,6 +13,17 @@ public record TrainTestData(Dataset train, Dataset test) {
         }
     }
 
+    /**
+     * Both splits restricted to the samples of {@code classes} (original labels, in the order given),
+     * relabelled 0, 1, ... in that order; the data itself for an empty list.
+     */
+    public TrainTestData restrictedTo(java.util.List<Integer> classes) {
+        if (classes.isEmpty()) {
+            return this;
+        }
+        return new TrainTestData(train.restrictedTo(classes), test.restrictedTo(classes));
+    }
+
     public int dimension() {
         return train.dimension();
     }

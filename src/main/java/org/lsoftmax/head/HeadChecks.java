@@ -20,6 +20,15 @@ public final class HeadChecks {
         return margin;
     }
 
+    /** A new loss for a pass: the same kind and integer margin as the pass's own (its buffers and kernels depend on them). */
+    public static MarginLoss checkSameKind(MarginLoss current, MarginLoss next) {
+        if (next.kind() != current.kind() || next.margin() != current.margin()) {
+            throw new IllegalArgumentException("a pass for " + current + " cannot compute " + next
+                    + ": only s, m1, m2 and m3 may change between steps");
+        }
+        return next;
+    }
+
     public static double checkBeta(double beta) {
         if (!(beta >= 0.0) || Double.isInfinite(beta)) {
             throw new InvalidInputException("beta (lambda) must be a finite number >= 0, got " + beta);

@@ -1,13 +1,14 @@
 package org.lsoftmax.head;
 
 /**
- * One implementation ("pass") of the L-Softmax head's forward and backward for a fixed
- * {@link HeadShape} and margin m: the float64 {@code reference}, the multi-threaded {@code jvm} pass and
- * the TornadoVM {@code tornado} pass. Create one with {@code head.select.PassFactory}.
+ * One implementation ("pass") of the head's forward and backward for a fixed {@link HeadShape} and
+ * {@link MarginLoss}: the float64 {@code reference}, the multi-threaded {@code jvm} pass and the
+ * TornadoVM {@code tornado} pass. Create one with {@code head.select.PassFactory}.
  *
- * <p>Forward computes the logits {@code f = X W^T} with the target entry of each row replaced by the
- * margin logit {@code (beta w_y.x + |w_y||x| psi(theta)) / (1 + beta)} (docs/DERIVATION.md, (L2)-(L4)),
- * and the mean softmax cross-entropy loss (L5). Backward returns {@code dL/dX} and {@code dL/dW} of that
+ * <p>Forward computes the loss's plain logits (for L-Softmax {@code f = X W^T}; for the normalising
+ * losses the cosines, scaled, docs/DERIVATION.md (F1)) with the target entry of each row replaced by its
+ * margin logit (L-Softmax: {@code (beta w_y.x + |w_y||x| psi(theta)) / (1 + beta)}, (L2)-(L4); the family:
+ * (F2)), and the mean softmax cross-entropy loss (L5). Backward returns {@code dL/dX} and {@code dL/dW} of that
  * loss (L8)-(L10) for the inputs of the most recent forward: the caller must not change X or W in between.
  *
  * <p>Every pass is checked against {@link org.lsoftmax.head.reference.ReferencePass} (see
@@ -25,7 +26,19 @@ public interface HeadPass extends AutoCloseable {
 
     HeadShape shape();
 
-    int margin();
+    /** The loss this pass computes. */
+    MarginLoss loss();
+
+    /**
+     * Changes the loss's real parameters (s, m1, m2, m3) before the next forward, for warm-ups; the
+     * kind and the integer margin stay ({@link HeadChecks#checkSameKind}).
+     */
+    void setLoss(MarginLoss loss);
+
+    /** The integer margin m of L-Softmax and SphereFace (1 for the other losses). */
+    default int margin() {
+        return loss().margin();
+    }
 
     /**
      * Forward pass with the margin on the target class.
@@ -50,7 +63,8 @@ public interface HeadPass extends AutoCloseable {
 
     /**
      * The class each sample of the most recent {@link #forward} is predicted to be: the index of the
-     * largest plain logit {@code w_j.x_i} (no margin: the margin is a training device), the first one
+     * largest plain logit (no margin: the margin is a training device; {@code w_j.x_i} for L-Softmax,
+     * the scaled cosine for the normalising losses), the first one
      * on ties. Costs O(N*C) from what forward kept; nothing is recomputed.
      *
      * @param predictions output, N class indices

@@ -75,6 +75,13 @@ public final class MarginHead implements AutoCloseable {
         return count;
     }
 
+    /** Changes the loss's real parameters before the next step (warm-ups, {@link HeadPass#setLoss}). */
+    public void setLoss(MarginLoss loss) {
+        if (!loss.equals(pass.loss())) {
+            pass.setLoss(loss);
+        }
+    }
+
     /** The margin logits of the most recent forward (N x C). */
     public float[] logits() {
         return logits;

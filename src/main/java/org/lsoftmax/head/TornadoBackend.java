@@ -30,7 +30,7 @@ public interface TornadoBackend {
      * @throws DeviceUnavailableException when the device does not exist, cannot hold the head's buffers
      *                                    or cannot set up the task graphs
      */
-    HeadPass createPass(HeadShape shape, int margin, PassOptions options, DeviceFallback fallback);
+    HeadPass createPass(HeadShape shape, MarginLoss loss, PassOptions options, DeviceFallback fallback);
 
     /** Every device TornadoVM sees, backend by backend. */
     List<TornadoDeviceInfo> listDevices();

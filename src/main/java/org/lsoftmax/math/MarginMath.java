@@ -64,6 +64,23 @@ public final class MarginMath {
         return Math.sqrt(Math.max(0.0, (1.0 - cosTheta) * (1.0 + cosTheta)));
     }
 
+    /**
+     * {@code sin(theta)} from the chord {@code |u - v|} between the unit vectors {@code u = w/|w|} and
+     * {@code v = x/|x|} (F16): {@code |u - v| = 2 sin(theta/2)}, {@code |u + v| = 2 cos(theta/2)}, so
+     * {@code sin(theta) = |u - v| sqrt(1 - |u - v|^2 / 4)}. Near theta = 0 the chord is computed from the
+     * vectors' components to full relative accuracy, where {@code sqrt((1 - c)(1 + c))} of a rounded c
+     * is not ({@code 1 - c} of 5e-15 carries a rounding error of 1e-16, 2%): the slope of an additive
+     * angular margin, {@code ~ sin(m2) / sin(theta)} there, needs it.
+     */
+    public static double sinThetaFromChord(double chord) {
+        return chord * Math.sqrt(Math.max(0.0, 1.0 - 0.25 * chord * chord));
+    }
+
+    /** Whether the slope of this kind of margin needs an accurate {@code sin(theta)} near theta = 0 ({@link #sinThetaFromChord}). */
+    public static boolean needsAccurateSine(int kind, double m2) {
+        return (kind == ARCFACE || kind == COMBINED) && m2 != 0.0;
+    }
+
     /** The join angle {@code theta* = (pi - m2) / m1} (F4); {@code >= pi} means no tail. */
     public static double joinAngle(double m1, double m2) {
         return (Math.PI - m2) / m1;
@@ -111,6 +128,14 @@ public final class MarginMath {
      * (F9). Parameters as for {@link #value}.
      */
     public static double slope(int kind, double cosTheta, int margin, double m1, double m2, double m3) {
+        return slope(kind, cosTheta, sinTheta(LSoftmaxMath.clampCos(cosTheta)), margin, m1, m2, m3);
+    }
+
+    /**
+     * {@link #slope(int, double, int, double, double, double)} with {@code sin(theta)} given, e.g.
+     * from {@link #sinThetaFromChord} (only the main branch of the combined margins uses it).
+     */
+    public static double slope(int kind, double cosTheta, double sinTheta, int margin, double m1, double m2, double m3) {
         double c = LSoftmaxMath.clampCos(cosTheta);
         if (kind == LSOFTMAX || kind == SPHEREFACE) {
             return LSoftmaxMath.dPsiDCos(c, margin, LSoftmaxMath.marginK(c, margin));
@@ -120,9 +145,9 @@ public final class MarginMath {
             return 1.0;
         }
         if (kind == ARCFACE) {
-            return combinedSlope(c, 1.0, m2);
+            return combinedSlope(c, sinTheta, 1.0, m2);
         }
-        return combinedSlope(c, m1, m2);
+        return combinedSlope(c, sinTheta, m1, m2);
     }
 
     /**
@@ -148,11 +173,16 @@ public final class MarginMath {
      * the limit m1^2 when m2 = 0, and cos m2 when m1 = 1).
      */
     public static double combinedSlope(double cosTheta, double m1, double m2) {
+        return combinedSlope(cosTheta, sinTheta(LSoftmaxMath.clampCos(cosTheta)), m1, m2);
+    }
+
+    /** {@link #combinedSlope(double, double, double)} with {@code sin(theta)} given. */
+    public static double combinedSlope(double cosTheta, double sinTheta, double m1, double m2) {
         double c = LSoftmaxMath.clampCos(cosTheta);
         if (c < joinCos(m1, m2)) {
             return 1.0;
         }
-        double sin = sinTheta(c);
+        double sin = sinTheta;
         if (m1 == 1.0) {
             if (m2 == 0.0) {
                 return 1.0;

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Properties;
 import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.head.HeadChecks;
+import org.lsoftmax.head.MarginLoss;
 
 /**
  * Everything that determines a training run's numbers (with the data and the pass). Stored in every
@@ -18,15 +19,42 @@ import org.lsoftmax.head.HeadChecks;
  * @param learningRateSteps  1-based epochs at whose start the learning rate is divided by 10
  * @param epochs             total epochs of the run (a resumed run may raise it)
  */
-public record TrainConfig(int margin, List<Integer> hidden, int featureDimension, int batchSize,
+public record TrainConfig(MarginLoss loss, List<Integer> hidden, int featureDimension, int batchSize,
         double learningRate, List<Integer> learningRateSteps, double momentum, double weightDecay,
-        int epochs, long seed, BetaSchedule schedule, String passName) {
+        int epochs, long seed, BetaSchedule schedule, String passName, Warmup warmup, List<Integer> trainClasses) {
 
     public static final double DEFAULT_MOMENTUM = 0.9;
     public static final double DEFAULT_WEIGHT_DECAY = 5e-4;
 
+    /**
+     * Warm-ups of the normalising losses over the first iterations (0 = none): the margins (m2, m3,
+     * m1 - 1) grow linearly from 0, the scale s linearly from 1, reaching the configured values at the
+     * given iteration ({@link #lossAt}).
+     */
+    public record Warmup(long marginIterations, long scaleIterations) {
+        public static final Warmup NONE = new Warmup(0, 0);
+
+        public Warmup {
+            if (marginIterations < 0 || scaleIterations < 0) {
+                throw new InvalidInputException("warm-up lengths must be >= 0 iterations, got " + marginIterations + " and " + scaleIterations);
+            }
+        }
+    }
+
+    /** The L-Softmax configuration of before the margin family: integer margin m, no warm-up, all classes. */
+    public TrainConfig(int margin, List<Integer> hidden, int featureDimension, int batchSize, double learningRate,
+            List<Integer> learningRateSteps, double momentum, double weightDecay, int epochs, long seed, BetaSchedule schedule,
+            String passName) {
+        this(MarginLoss.lsoftmax(HeadChecks.checkMargin(margin)), hidden, featureDimension, batchSize, learningRate, learningRateSteps,
+                momentum, weightDecay, epochs, seed, schedule, passName, Warmup.NONE, List.of());
+    }
+
     public TrainConfig {
-        HeadChecks.checkMargin(margin);
+        if (loss == null) {
+            throw new InvalidInputException("a training configuration needs a loss");
+        }
+        warmup = warmup == null ? Warmup.NONE : warmup;
+        trainClasses = List.copyOf(trainClasses == null ? List.of() : trainClasses);
         hidden = List.copyOf(hidden);
         learningRateSteps = List.copyOf(learningRateSteps);
         if (featureDimension < 1) {
@@ -52,6 +80,23 @@ public record TrainConfig(int margin, List<Integer> hidden, int featureDimension
         }
     }
 
+    /** The integer margin m (L-Softmax, SphereFace; 1 for the other losses). */
+    public int margin() {
+        return loss.margin();
+    }
+
+    /** The loss at an iteration: the configured one, or on its way there during a warm-up. */
+    public MarginLoss lossAt(long iteration) {
+        MarginLoss at = loss;
+        if (warmup.marginIterations() > 0 && iteration < warmup.marginIterations()) {
+            at = at.withMarginFraction((double) iteration / warmup.marginIterations());
+        }
+        if (warmup.scaleIterations() > 0 && iteration < warmup.scaleIterations() && !loss.kind().integerMargin()) {
+            at = at.withScale(1.0 + (loss.scale() - 1.0) * iteration / warmup.scaleIterations());
+        }
+        return at;
+    }
+
     /** Learning rate of a 1-based epoch: divided by 10 at each step epoch reached. */
     public double learningRateAt(int epoch) {
         double rate = learningRate;
@@ -64,18 +109,30 @@ public record TrainConfig(int margin, List<Integer> hidden, int featureDimension
     }
 
     public TrainConfig withEpochs(int newEpochs) {
-        return new TrainConfig(margin, hidden, featureDimension, batchSize, learningRate, learningRateSteps, momentum,
-                weightDecay, newEpochs, seed, schedule, passName);
+        return new TrainConfig(loss, hidden, featureDimension, batchSize, learningRate, learningRateSteps, momentum,
+                weightDecay, newEpochs, seed, schedule, passName, warmup, trainClasses);
     }
 
     public TrainConfig withPassName(String newPassName) {
-        return new TrainConfig(margin, hidden, featureDimension, batchSize, learningRate, learningRateSteps, momentum,
-                weightDecay, epochs, seed, schedule, newPassName);
+        return new TrainConfig(loss, hidden, featureDimension, batchSize, learningRate, learningRateSteps, momentum,
+                weightDecay, epochs, seed, schedule, newPassName, warmup, trainClasses);
+    }
+
+    public TrainConfig withWarmup(Warmup newWarmup) {
+        return new TrainConfig(loss, hidden, featureDimension, batchSize, learningRate, learningRateSteps, momentum,
+                weightDecay, epochs, seed, schedule, passName, newWarmup, trainClasses);
+    }
+
+    /** Training on a subset of the classes (their labels in this order become 0, 1, ...); empty = all. */
+    public TrainConfig withTrainClasses(List<Integer> classes) {
+        return new TrainConfig(loss, hidden, featureDimension, batchSize, learningRate, learningRateSteps, momentum,
+                weightDecay, epochs, seed, schedule, passName, warmup, classes);
     }
 
     /** The {@code key=value} lines stored in checkpoints. */
     public String toText() {
-        return "margin=" + margin + "\n"
+        return "loss=" + loss.toText() + "\n"
+                + "margin=" + loss.margin() + "\n"
                 + "hidden=" + join(hidden) + "\n"
                 + "featureDimension=" + featureDimension + "\n"
                 + "batchSize=" + batchSize + "\n"
@@ -86,15 +143,21 @@ public record TrainConfig(int margin, List<Integer> hidden, int featureDimension
                 + "epochs=" + epochs + "\n"
                 + "seed=" + seed + "\n"
                 + "schedule=" + ScheduleText.format(schedule) + "\n"
-                + "pass=" + passName + "\n";
+                + "pass=" + passName + "\n"
+                + "marginWarmup=" + warmup.marginIterations() + "\n"
+                + "scaleWarmup=" + warmup.scaleIterations() + "\n"
+                + "trainClasses=" + join(trainClasses) + "\n";
     }
 
     public static TrainConfig fromText(String text, String source) {
         Properties properties = new Properties();
         try {
             properties.load(new StringReader(text));
+            String lossText = properties.getProperty("loss");
+            MarginLoss loss = lossText != null ? MarginLoss.parse(lossText)
+                    : MarginLoss.lsoftmax(HeadChecks.checkMargin(Integer.parseInt(required(properties, "margin", source))));
             return new TrainConfig(
-                    Integer.parseInt(required(properties, "margin", source)),
+                    loss,
                     parseList(required(properties, "hidden", source)),
                     Integer.parseInt(required(properties, "featureDimension", source)),
                     Integer.parseInt(required(properties, "batchSize", source)),
@@ -105,9 +168,14 @@ public record TrainConfig(int margin, List<Integer> hidden, int featureDimension
                     Integer.parseInt(required(properties, "epochs", source)),
                     Long.parseLong(required(properties, "seed", source)),
                     ScheduleText.parse(required(properties, "schedule", source)),
-                    required(properties, "pass", source));
+                    required(properties, "pass", source),
+                    new Warmup(Long.parseLong(properties.getProperty("marginWarmup", "0")),
+                            Long.parseLong(properties.getProperty("scaleWarmup", "0"))),
+                    parseList(properties.getProperty("trainClasses", "")));
         } catch (IOException | NumberFormatException e) {
             throw new InvalidInputException(source + ": unreadable training configuration (" + e.getMessage() + ")", e);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException(source + ": " + e.getMessage(), e);
         }
     }
 

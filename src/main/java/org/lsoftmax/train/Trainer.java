@@ -77,8 +77,9 @@ public final class Trainer implements AutoCloseable {
             Path outputDirectory) {
         this.config = config;
         this.normalization = normalization;
-        this.train = normalization.apply(rawData.train());
-        this.test = normalization.apply(rawData.test());
+        TrainTestData data = rawData.restrictedTo(config.trainClasses());
+        this.train = normalization.apply(data.train());
+        this.test = normalization.apply(data.test());
         this.outputDirectory = outputDirectory;
         if (config.batchSize() > train.size()) {
             throw new InvalidInputException("batch size " + config.batchSize() + " is larger than the " + train.size()
@@ -89,7 +90,7 @@ public final class Trainer implements AutoCloseable {
             this.network = new Network(new Architecture(train.dimension(), config.hidden(), config.featureDimension(),
                     train.classes()), config.batchSize(), products);
             this.head = new MarginHead(network.classWeights(), PassFactory.create(config.passName(),
-                    new HeadShape(config.batchSize(), config.featureDimension(), train.classes()), config.margin(), passOptions));
+                    new HeadShape(config.batchSize(), config.featureDimension(), train.classes()), config.lossAt(0), passOptions));
         } catch (RuntimeException | Error e) {
             products.close(); // its worker threads would outlive a trainer that never existed
             throw e;
@@ -103,7 +104,8 @@ public final class Trainer implements AutoCloseable {
      * @param outputDirectory where metrics.csv and checkpoints go; null writes nothing (tests)
      */
     public static Trainer start(TrainConfig config, TrainTestData rawData, PassOptions passOptions, Path outputDirectory) {
-        Trainer trainer = new Trainer(config, rawData, Normalization.fit(rawData.train()), passOptions, outputDirectory);
+        Trainer trainer = new Trainer(config, rawData, Normalization.fit(rawData.restrictedTo(config.trainClasses()).train()), passOptions,
+                outputDirectory);
         trainer.network.initialise(SplitMix64.forStream(config.seed(), INIT_STREAM));
         trainer.lastGoodSnapshot = trainer.checkpoint();
         return trainer;
@@ -115,9 +117,10 @@ public final class Trainer implements AutoCloseable {
      */
     public static Trainer resume(Checkpoint checkpoint, Path source, int epochs, String passName, TrainTestData rawData,
             PassOptions passOptions, Path outputDirectory) {
-        if (rawData.dimension() != checkpoint.inputSize() || rawData.classes() != checkpoint.classes()) {
+        int dataClasses = rawData.restrictedTo(checkpoint.config().trainClasses()).classes();
+        if (rawData.dimension() != checkpoint.inputSize() || dataClasses != checkpoint.classes()) {
             throw new InvalidInputException(source + " was trained on " + checkpoint.inputSize() + " features and "
-                    + checkpoint.classes() + " classes, the data has " + rawData.dimension() + " and " + rawData.classes());
+                    + checkpoint.classes() + " classes, the data has " + rawData.dimension() + " and " + dataClasses);
         }
         TrainConfig config = checkpoint.config().withEpochs(epochs).withPassName(passName);
         OffendingValue nonFinite = checkpoint.firstNonFinite();
@@ -167,8 +170,8 @@ public final class Trainer implements AutoCloseable {
 
     /** Trains until {@code config.epochs()} epochs are done; returns the metrics of every epoch of the run. */
     public List<EpochMetrics> run() {
-        LOG.info("Network {}; margin m={}, schedule {}, pass {}, batch {}, lr {} (steps at epochs {}), seed {}",
-                network.architecture(), config.margin(), ScheduleText.format(config.schedule()), config.passName(),
+        LOG.info("Network {}; loss {}, schedule {}, pass {}, batch {}, lr {} (steps at epochs {}), seed {}",
+                network.architecture(), config.loss() + warmupText(), ScheduleText.format(config.schedule()), config.passName(),
                 config.batchSize(), config.learningRate(), config.learningRateSteps(), config.seed());
         while (epochsCompleted < config.epochs()) {
             trainEpoch();
@@ -221,6 +224,7 @@ public final class Trainer implements AutoCloseable {
             }
             learningRate = guard.learningRate(scheduledLearningRate);
             beta = guard.betaAt(config.schedule(), iteration);
+            head.setLoss(config.lossAt(iteration));
             OffendingValue problem = computeStep(step, beta, learningRate);
             if (problem == null) {
                 optimizer.step(network.parameters(), learningRate);
@@ -241,7 +245,7 @@ public final class Trainer implements AutoCloseable {
         }
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         long samples = (long) appliedSteps * batchSize;
-        Evaluation evaluation = Evaluator.evaluate(network, test, products, false);
+        Evaluation evaluation = Evaluator.evaluate(network, test, products, false, config.loss());
         Checkpoint state = Checkpoint.capture(config, normalization, network, epoch, iteration);
         refuseToSaveBadState(epoch, state, evaluation);
         epochsCompleted = epoch;
@@ -377,6 +381,14 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
+    private String warmupText() {
+        TrainConfig.Warmup warmup = config.warmup();
+        if (warmup.marginIterations() == 0 && warmup.scaleIterations() == 0) {
+            return "";
+        }
+        return " (warm-up: margins over " + warmup.marginIterations() + " iterations, scale over " + warmup.scaleIterations() + ")";
+    }
+
     /** The current state as a checkpoint. */
     public Checkpoint checkpoint() {
         return Checkpoint.capture(config, normalization, network, epochsCompleted, iteration);
@@ -384,7 +396,7 @@ public final class Trainer implements AutoCloseable {
 
     /** Evaluates on the (normalised) test split. */
     public Evaluation evaluateTest(boolean keepFeatures) {
-        return Evaluator.evaluate(network, test, products, keepFeatures);
+        return Evaluator.evaluate(network, test, products, keepFeatures, config.loss());
     }
 
     public Network network() {

@@ -112,12 +112,15 @@ class EvalCommandTest {
     }
 
     @Test
-    void gradcheckPassesAndReportsEveryMargin() {
-        CliRunner result = CliRunner.run("gradcheck", "--pass", "reference", "--margins", "1,2,5", "--trials", "1", "--seed", "3");
+    void gradcheckPassesAndReportsEveryLossAndMargin() {
+        CliRunner result = CliRunner.run("gradcheck", "--pass", "jvm", "--margins", "1,2,5", "--scales", "1,64", "--trials", "1", "--seed", "3");
         assertEquals(0, result.exitCode(), result.out() + result.err());
-        assertTrue(result.out().contains("m=1  worst finite-difference relative error"));
-        assertTrue(result.out().contains("m=5  worst"));
-        assertTrue(result.out().contains("gradcheck: all margins passed"));
+        for (String loss : new String[] {"lsoftmax(m=1) ", "lsoftmax(m=5) ", "sphereface(m=2) ", "cosface(s=64, m3=0.35) ",
+            "arcface(s=1, m2=0.5) ", "combined(s=64, m1=1.5, m2=0.3, m3=0.2) "}) {
+            assertTrue(result.out().lines().anyMatch(line -> line.startsWith(loss) && line.contains("worst finite-difference relative error")
+                    && line.contains("jvm vs reference") && line.contains("edges finite") && line.endsWith("ok")), loss + "\n" + result.out());
+        }
+        assertTrue(result.out().contains("gradcheck: all losses passed"));
     }
 
     @Test

@@ -4,21 +4,28 @@ import org.lsoftmax.head.ClassGroups;
 import org.lsoftmax.head.HeadChecks;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.MarginLoss;
 import org.lsoftmax.linalg.Sgemm;
 import org.lsoftmax.linalg.WorkerPool;
 import org.lsoftmax.math.LSoftmaxMath;
+import org.lsoftmax.math.MarginMath;
 
 /**
  * The fast JVM pass, structured like mx-lsoftmax: the three N*D*C products run through {@link Sgemm},
- * and the margin touches only the target column, O(N*D) extra work.
+ * and the margin touches only the target column, O(N*D) extra work; every loss of the family
+ * (docs/DERIVATION.md).
  *
- * <p>Forward: plain logits {@code F = X W^T}; per sample the target entry becomes
- * {@code f_iy = (beta w_y.x_i + |w_y||x_i| psi(theta_i)) / (1 + beta)} (the dot and the norms
- * recomputed in double; zero norm: plain logit, as in the reference, docs/DERIVATION.md "Edges"); then one sweep
- * per row: max, log-sum-exp, loss, and {@code G = (softmax - onehot) / N} kept for backward.
+ * <p>Forward: the plain logits {@code P = X' W'^T} where {@code X' = diag(a) X} and
+ * {@code W' = diag(b) W} are X and W themselves, or their rows normalised (a_i = s/|x_i|, b_j = 1/|w_j|)
+ * for the losses that normalise them (F1): normalising the O(N*D + C*D) operands rather than scaling
+ * the O(N*C) logits. Per sample the target entry becomes {@code (beta P_iy + A h(cos theta)) / (1 + beta)}
+ * (F2; the dot and the norms recomputed in double from the raw X and W; zero norm: plain logit,
+ * docs/DERIVATION.md "Edges"); then one sweep per row: max, log-sum-exp, loss, and
+ * {@code G = (softmax - onehot) / N} kept for backward.
  *
- * <p>Backward: {@code dX = G W}, {@code dW = G^T X}, plus the target-column correction with
- * {@code s = G_iy / (1 + beta)} (docs/DERIVATION.md (L10), (L11)):
+ * <p>Backward: {@code dX = diag(a) G W'} and {@code dW = diag(b) G^T X'}, with the radial part removed
+ * from a normalised vector's gradient (F13, F14), plus the target-column correction (F15) with
+ * {@code s = G_iy / (1 + beta)}; for L-Softmax (L10), (L11):
  * {@code dX_i += s (cross w_y + radial |w_y|/|x_i| x_i)}, {@code dW_y += s (cross x_i + radial |x_i|/|w_y| w_y)}.
  * The dW correction is grouped by class, each class owned by one thread and its samples added in
  * index order, so it is race-free and deterministic.
@@ -32,7 +39,10 @@ public final class JvmPass implements HeadPass {
     private static final long SERIAL_ROW_ELEMENTS = 1L << 14;
 
     private final HeadShape shape;
+    private MarginLoss loss;
     private final int margin;
+    private final boolean normaliseFeatures;
+    private final boolean normaliseWeights;
     private final Sgemm sgemm;
     private final WorkerPool workers;
 
@@ -41,6 +51,17 @@ public final class JvmPass implements HeadPass {
     private final double[] wTargetNorm;
     private final double[] crossCoefficient;
     private final double[] radialCoefficient;
+    /** The other losses' target corrections (F15): dX_i += s (alphaX w_y + gammaX x_i), dW_y += s (alphaW x_i + gammaW w_y). */
+    private final double[] alphaX;
+    private final double[] gammaX;
+    private final double[] alphaW;
+    private final double[] gammaW;
+    /** a_i and X' = diag(a) X, for the losses that normalise the features (else unused). */
+    private final double[] rowFactor;
+    private final float[] scaledX;
+    /** b_j and W' = diag(b) W, for the losses that normalise the weights (else unused). */
+    private final double[] classFactor;
+    private final float[] scaledW;
     private final boolean[] hasAngle;
     private final double[] rowLoss;
     /** {@code G = dLoss/dF}, N x C, written by forward. */
@@ -56,6 +77,10 @@ public final class JvmPass implements HeadPass {
     /** Per-worker lane scratch for the softmax row sums (padded apart: no false sharing). */
     private final double[][] laneScratch;
 
+    private final WorkerPool.Task featureScalingTask = this::featureScalingShare;
+    private final WorkerPool.Task weightScalingTask = this::weightScalingShare;
+    private final WorkerPool.Task dxRadialTask = this::dxRadialShare;
+    private final WorkerPool.Task dwRadialTask = this::dwRadialShare;
     private final WorkerPool.Task targetTask = this::targetColumnShare;
     private final WorkerPool.Task softmaxTask = this::softmaxShare;
     private final WorkerPool.Task dxCorrectionTask = this::dxCorrectionShare;
@@ -74,9 +99,17 @@ public final class JvmPass implements HeadPass {
     private float[] lastLogits;
     private int[] predictions;
 
+    /** The L-Softmax head with integer margin m. */
     public JvmPass(HeadShape shape, int margin, int threads) {
+        this(shape, MarginLoss.lsoftmax(HeadChecks.checkMargin(margin)), threads);
+    }
+
+    public JvmPass(HeadShape shape, MarginLoss loss, int threads) {
         this.shape = shape;
-        this.margin = HeadChecks.checkMargin(margin);
+        this.loss = loss;
+        this.margin = loss.margin();
+        this.normaliseFeatures = loss.kind().normalisesFeatures();
+        this.normaliseWeights = loss.kind().normalisesWeights();
         this.sgemm = new Sgemm(threads);
         this.workers = sgemm.workers();
         int n = shape.batch();
@@ -84,6 +117,14 @@ public final class JvmPass implements HeadPass {
         this.wTargetNorm = new double[n];
         this.crossCoefficient = new double[n];
         this.radialCoefficient = new double[n];
+        this.alphaX = new double[n];
+        this.gammaX = new double[n];
+        this.alphaW = new double[n];
+        this.gammaW = new double[n];
+        this.rowFactor = new double[normaliseFeatures ? n : 0];
+        this.scaledX = new float[normaliseFeatures ? shape.xSize() : 0];
+        this.classFactor = new double[normaliseWeights ? shape.classes() : 0];
+        this.scaledW = new float[normaliseWeights ? shape.wSize() : 0];
         this.hasAngle = new boolean[n];
         this.rowLoss = new double[n];
         this.targetGradient = new double[n];
@@ -110,8 +151,13 @@ public final class JvmPass implements HeadPass {
     }
 
     @Override
-    public int margin() {
-        return margin;
+    public MarginLoss loss() {
+        return loss;
+    }
+
+    @Override
+    public void setLoss(MarginLoss newLoss) {
+        this.loss = HeadChecks.checkSameKind(loss, newLoss);
     }
 
     @Override
@@ -124,8 +170,14 @@ public final class JvmPass implements HeadPass {
         this.beta = beta;
         this.logits = logits;
         int n = shape.batch();
-        // F = X W^T
-        sgemm.multiplyABt(x, w, logits, n, shape.classes(), shape.features(), false);
+        // (F1) P = X' W'^T, with X' = diag(a) X and W' = diag(b) W for the normalising losses
+        if (normaliseFeatures) {
+            runRows(featureScalingTask, (long) n * shape.features());
+        }
+        if (normaliseWeights) {
+            runRows(weightScalingTask, (long) shape.classes() * shape.features());
+        }
+        sgemm.multiplyABt(featureOperand(), weightOperand(), logits, n, shape.classes(), shape.features(), false);
         runRows(targetTask, (long) n * shape.features());
         runRows(softmaxTask, (long) n * shape.classes());
         this.lastLogits = logits;
@@ -147,11 +199,18 @@ public final class JvmPass implements HeadPass {
         int n = shape.batch();
         int d = shape.features();
         int c = shape.classes();
-        // dX = G W, dW = G^T X
-        sgemm.multiplyAB(gradientLogits, w, dx, n, d, c, false);
-        sgemm.multiplyAtB(gradientLogits, x, dw, c, d, n, false);
+        // (F13) dX = G W', dW = G^T X' (L-Softmax: dX = G W, dW = G^T X)
+        sgemm.multiplyAB(gradientLogits, weightOperand(), dx, n, d, c, false);
+        sgemm.multiplyAtB(gradientLogits, featureOperand(), dw, c, d, n, false);
         this.dx = dx;
         this.dw = dw;
+        // (F14) dX_i <- a_i (dX_i - radial part), dW_j <- b_j (dW_j - radial part) for normalised vectors
+        if (normaliseFeatures) {
+            runRows(dxRadialTask, (long) n * d);
+        }
+        if (normaliseWeights) {
+            runRows(dwRadialTask, (long) c * d);
+        }
         classGroups.group(labels);
         runRows(dxCorrectionTask, (long) n * d);
         runRows(dwCorrectionTask, (long) n * d);
@@ -205,10 +264,70 @@ public final class JvmPass implements HeadPass {
         return (int) ((long) items * worker / workers);
     }
 
+    /** X' of (F1): X itself, or its rows scaled by a_i = s / |x_i|. */
+    private float[] featureOperand() {
+        return normaliseFeatures ? scaledX : x;
+    }
+
+    /** W' of (F1): W itself, or its rows scaled by b_j = 1 / |w_j|. */
+    private float[] weightOperand() {
+        return normaliseWeights ? scaledW : w;
+    }
+
+    /** a_i = s / |x_i| (0 for a zero row) and X'_i = a_i x_i, for this worker's rows. */
+    private void featureScalingShare(int worker, int workerCount) {
+        int n = shape.batch();
+        int d = shape.features();
+        int from = shareStart(n, worker, workerCount);
+        int to = shareStart(n, worker + 1, workerCount);
+        for (int i = from; i < to; i++) {
+            double norm = Math.sqrt(RowOps.dot(x, i * d, x, i * d, d));
+            rowFactor[i] = norm > 0.0 ? loss.scale() / norm : 0.0;
+            RowOps.scaleInto(x, i * d, rowFactor[i], scaledX, i * d, d);
+        }
+    }
+
+    /** b_j = 1 / |w_j| (0 for a zero row) and W'_j = b_j w_j, for this worker's classes. */
+    private void weightScalingShare(int worker, int workerCount) {
+        int c = shape.classes();
+        int d = shape.features();
+        int from = shareStart(c, worker, workerCount);
+        int to = shareStart(c, worker + 1, workerCount);
+        for (int j = from; j < to; j++) {
+            double norm = Math.sqrt(RowOps.dot(w, j * d, w, j * d, d));
+            classFactor[j] = norm > 0.0 ? 1.0 / norm : 0.0;
+            RowOps.scaleInto(w, j * d, classFactor[j], scaledW, j * d, d);
+        }
+    }
+
+    /** (F14) dX_i <- a_i (dX_i - (x_i.dX_i / |x_i|^2) x_i) for this worker's rows. */
+    private void dxRadialShare(int worker, int workerCount) {
+        int n = shape.batch();
+        int d = shape.features();
+        int from = shareStart(n, worker, workerCount);
+        int to = shareStart(n, worker + 1, workerCount);
+        double[] scratch = laneScratch[worker];
+        for (int i = from; i < to; i++) {
+            RowOps.scaleOrthogonal(dx, i * d, x, i * d, d, rowFactor[i], scratch);
+        }
+    }
+
+    /** (F14) dW_j <- b_j (dW_j - (w_j.dW_j / |w_j|^2) w_j) for this worker's classes. */
+    private void dwRadialShare(int worker, int workerCount) {
+        int c = shape.classes();
+        int d = shape.features();
+        int from = shareStart(c, worker, workerCount);
+        int to = shareStart(c, worker + 1, workerCount);
+        double[] scratch = laneScratch[worker];
+        for (int j = from; j < to; j++) {
+            RowOps.scaleOrthogonal(dw, j * d, w, j * d, d, classFactor[j], scratch);
+        }
+    }
+
     /**
-     * Target column of this worker's rows: cos(theta) = w_y.x / (|w_y||x|) clamped,
-     * k = floor(m theta / pi), f_iy = (beta w_y.x + |w_y||x| psi) / (1 + beta); also the
-     * coefficients backward needs (cross = psi' - 1, radial = psi - c psi').
+     * Target column of this worker's rows (F2): cos(theta) = w_y.x / (|w_y||x|) clamped, the margin
+     * function h and its slope h', the target logit (beta P_iy + A h) / (1 + beta); also the
+     * coefficients backward needs (F15).
      */
     private void targetColumnShare(int worker, int workerCount) {
         int n = shape.batch();
@@ -217,6 +336,7 @@ public final class JvmPass implements HeadPass {
         int from = shareStart(n, worker, workerCount);
         int to = shareStart(n, worker + 1, workerCount);
         double[] dots = laneScratch[worker];
+        boolean psiMargin = loss.kind().integerMargin();
         for (int i = from; i < to; i++) {
             int y = labels[i];
             plainTargetLogit[i] = logits[i * c + y];
@@ -233,13 +353,47 @@ public final class JvmPass implements HeadPass {
             }
             double dot = dots[2];
             double cosTheta = LSoftmaxMath.clampCos(dot / normProduct);
-            int k = LSoftmaxMath.marginK(cosTheta, marginThresholds);
-            double psi = LSoftmaxMath.psi(cosTheta, margin, k);
-            double dPsi = LSoftmaxMath.dPsiDCos(cosTheta, margin, k);
-            logits[i * c + y] = (float) LSoftmaxMath.targetLogit(dot, normProduct, psi, beta);
-            // LSoftmaxMath.crossCoefficient and radialCoefficient, with psi and psi' evaluated once
-            crossCoefficient[i] = dPsi - 1.0;
-            radialCoefficient[i] = psi - cosTheta * dPsi;
+            double h;
+            double slope;
+            if (psiMargin) {
+                int k = LSoftmaxMath.marginK(cosTheta, marginThresholds);
+                h = LSoftmaxMath.psi(cosTheta, margin, k);
+                slope = LSoftmaxMath.dPsiDCos(cosTheta, margin, k);
+            } else {
+                int kind = loss.kind().code();
+                h = MarginMath.value(kind, cosTheta, margin, loss.m1(), loss.m2(), loss.m3());
+                // (F16) an additive angular margin's slope needs sin(theta) to full accuracy near theta = 0
+                double sinTheta = MarginMath.needsAccurateSine(kind, loss.m2())
+                        ? MarginMath.sinThetaFromChord(RowOps.unitChord(x, i * d, 1.0 / xNormValue, w, y * d, 1.0 / wNormValue, d, dots))
+                        : MarginMath.sinTheta(cosTheta);
+                slope = MarginMath.slope(kind, cosTheta, sinTheta, margin, loss.m1(), loss.m2(), loss.m3());
+            }
+            // cross = h' - 1 and radial = h - c h' (for L-Softmax LSoftmaxMath.crossCoefficient and radialCoefficient,
+            // with psi and psi' evaluated once)
+            double cross = slope - 1.0;
+            double radial = h - cosTheta * slope;
+            crossCoefficient[i] = cross;
+            radialCoefficient[i] = radial;
+            switch (loss.kind()) {
+                case LSOFTMAX -> logits[i * c + y] = (float) LSoftmaxMath.targetLogit(dot, normProduct, h, beta);
+                case SPHEREFACE -> {
+                    double plain = classFactor[y] * dot;
+                    logits[i * c + y] = (float) ((beta * plain + xNormValue * h) / (1.0 + beta));
+                    alphaX[i] = cross / wNormValue;
+                    gammaX[i] = radial / xNormValue;
+                    alphaW[i] = cross / wNormValue;
+                    gammaW[i] = -cosTheta * cross * xNormValue / (wNormValue * wNormValue);
+                }
+                default -> {
+                    double s = loss.scale();
+                    double plain = rowFactor[i] * classFactor[y] * dot;
+                    logits[i * c + y] = (float) ((beta * plain + s * h) / (1.0 + beta));
+                    alphaX[i] = s * cross / normProduct;
+                    gammaX[i] = -s * cosTheta * cross / (xNormValue * xNormValue);
+                    alphaW[i] = alphaX[i];
+                    gammaW[i] = -s * cosTheta * cross / (wNormValue * wNormValue);
+                }
+            }
         }
     }
 
@@ -269,7 +423,10 @@ public final class JvmPass implements HeadPass {
         }
     }
 
-    /** dX_i += s (cross w_y + radial |w_y|/|x_i| x_i), s = G_iy / (1 + beta), for this worker's rows. */
+    /**
+     * (F15) dX_i += s (alpha w_y + gamma x_i), s = G_iy / (1 + beta), for this worker's rows; for
+     * L-Softmax (L10) alpha = cross, gamma = radial |w_y|/|x_i|.
+     */
     private void dxCorrectionShare(int worker, int workerCount) {
         int n = shape.batch();
         int d = shape.features();
@@ -281,14 +438,22 @@ public final class JvmPass implements HeadPass {
             }
             int y = labels[i];
             double s = targetGradient[i] / (1.0 + beta);
-            double alpha = s * crossCoefficient[i];
-            double gamma = s * radialCoefficient[i] * wTargetNorm[i] / xNorm[i];
+            double alpha;
+            double gamma;
+            if (loss.kind() == MarginLoss.Kind.LSOFTMAX) {
+                alpha = s * crossCoefficient[i];
+                gamma = s * radialCoefficient[i] * wTargetNorm[i] / xNorm[i];
+            } else {
+                alpha = s * alphaX[i];
+                gamma = s * gammaX[i];
+            }
             RowOps.addTwoScaled(dx, i * d, alpha, w, y * d, gamma, x, i * d, d);
         }
     }
 
     /**
-     * dW_y += s (cross x_i + radial |x_i|/|w_y| w_y) over the samples of class y in index order; this
+     * (F15) dW_y += s (alpha x_i + gamma w_y) over the samples of class y in index order (L-Softmax,
+     * (L11): alpha = cross, gamma = radial |x_i|/|w_y|); this
      * worker owns the classes whose first sample (in class order) falls in its share of the N samples.
      */
     private void dwCorrectionShare(int worker, int workerCount) {
@@ -311,8 +476,15 @@ public final class JvmPass implements HeadPass {
                     continue;
                 }
                 double s = targetGradient[i] / (1.0 + beta);
-                double alpha = s * crossCoefficient[i];
-                double gamma = s * radialCoefficient[i] * xNorm[i] / wTargetNorm[i];
+                double alpha;
+                double gamma;
+                if (loss.kind() == MarginLoss.Kind.LSOFTMAX) {
+                    alpha = s * crossCoefficient[i];
+                    gamma = s * radialCoefficient[i] * xNorm[i] / wTargetNorm[i];
+                } else {
+                    alpha = s * alphaW[i];
+                    gamma = s * gammaW[i];
+                }
                 RowOps.addTwoScaled(dw, y * d, alpha, x, i * d, gamma, w, y * d, d);
             }
         }

@@ -117,6 +117,32 @@ final class RowOps {
         out[2] = sumXW;
     }
 
+    /**
+     * {@code |a/|a| - b/|b||} over one row each, given {@code 1/|a|} and {@code 1/|b|}: the chord between
+     * the unit vectors, accurate where they are nearly parallel (docs/DERIVATION.md (F16)). Double lanes;
+     * {@code scratch} holds at least {@link #SCRATCH_DOUBLES} doubles.
+     */
+    static double unitChord(float[] a, int aOffset, double aInverseNorm, float[] b, int bOffset, double bInverseNorm, int length,
+            double[] scratch) {
+        DoubleVector sum = DoubleVector.zero(DOUBLES);
+        int p = 0;
+        int bound = HALF_FLOATS.loopBound(length);
+        for (; p < bound; p += DOUBLE_LANES) {
+            DoubleVector difference = widen(a, aOffset + p).mul(aInverseNorm).sub(widen(b, bOffset + p).mul(bInverseNorm));
+            sum = difference.fma(difference, sum);
+        }
+        sum.intoArray(scratch, 0);
+        double total = 0.0;
+        for (int lane = 0; lane < DOUBLE_LANES; lane++) {
+            total += scratch[lane];
+        }
+        for (; p < length; p++) {
+            double difference = a[aOffset + p] * aInverseNorm - b[bOffset + p] * bInverseNorm;
+            total += difference * difference;
+        }
+        return Math.sqrt(total);
+    }
+
     /** {@code max_j row[j]}. */
     static float max(float[] row, int offset, int length) {
         FloatVector max = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
@@ -220,6 +246,41 @@ final class RowOps {
         }
         for (; j < length; j++) {
             target[targetOffset + j] = (float) (target[targetOffset + j] + (alpha * u[uOffset + j] + gamma * v[vOffset + j]));
+        }
+    }
+
+    /** {@code target[j] = (float) (factor source[j])}: a row scaled into another array (the normalised operands, (F1)). */
+    static void scaleInto(float[] source, int sourceOffset, double factor, float[] target, int targetOffset, int length) {
+        int bound = HALF_FLOATS.loopBound(length);
+        int j = 0;
+        for (; j < bound; j += DOUBLE_LANES) {
+            DoubleVector scaled = widen(source, sourceOffset + j).mul(factor);
+            ((FloatVector) scaled.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(target, targetOffset + j);
+        }
+        for (; j < length; j++) {
+            target[targetOffset + j] = (float) (source[sourceOffset + j] * factor);
+        }
+    }
+
+    /**
+     * {@code t <- scale (t - (v.t / |v|^2) v)}: the row t of a gradient without its component along the
+     * vector v it belongs to, scaled (docs/DERIVATION.md (F14)); just {@code scale t} for a zero v. The
+     * dots go through {@link #threeDots} (double lanes, {@code scratch} as there) and the update is done
+     * in double and rounded once.
+     */
+    static void scaleOrthogonal(float[] t, int tOffset, float[] v, int vOffset, int length, double scale, double[] scratch) {
+        threeDots(t, tOffset, v, vOffset, length, scratch);
+        double squaredNorm = scratch[1];
+        double along = squaredNorm > 0.0 ? scratch[2] / squaredNorm : 0.0;
+        double coefficient = -scale * along;
+        int bound = HALF_FLOATS.loopBound(length);
+        int j = 0;
+        for (; j < bound; j += DOUBLE_LANES) {
+            DoubleVector result = widen(t, tOffset + j).mul(scale).add(widen(v, vOffset + j).mul(coefficient));
+            ((FloatVector) result.convertShape(VectorOperators.D2F, HALF_FLOATS, 0)).intoArray(t, tOffset + j);
+        }
+        for (; j < length; j++) {
+            t[tOffset + j] = (float) (scale * t[tOffset + j] + coefficient * v[vOffset + j]);
         }
     }
 

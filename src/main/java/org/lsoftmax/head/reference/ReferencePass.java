@@ -1,23 +1,29 @@
 package org.lsoftmax.head.reference;
 
+import java.util.Arrays;
 import org.lsoftmax.head.HeadChecks;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.MarginLoss;
 import org.lsoftmax.math.LSoftmaxMath;
+import org.lsoftmax.math.MarginMath;
 
 /**
- * The reference pass: sequential, the simplest readable code, everything in double. It is the oracle
- * every other pass is tested against, and its double API ({@link #forward(double[], double[], int[], double, double[])},
- * {@link #backward(double[], double[])}) is what the float64 gradient check differentiates.
+ * The reference pass: sequential, the simplest readable code, everything in double, every loss of the
+ * family (docs/DERIVATION.md). It is the oracle every other pass is tested against, and its double API
+ * ({@link #forward(double[], double[], int[], double, double[])}, {@link #backward(double[], double[])})
+ * is what the float64 gradient check differentiates.
  *
- * <p>Zero norms (docs/DERIVATION.md, "Edges"): where {@code |x_i| = 0} or {@code |w_{y_i}| = 0} the angle is
- * undefined; the target logit is then the plain {@code w.x} (= 0, also the limit of the margin
- * formula) and its gradient is the plain one. No NaN is ever produced.
+ * <p>The logits are {@code P_ij = a_i b_j (w_j . x_i)} (F1) with {@code a_i = s / |x_i|} when the loss
+ * normalises the features (else 1) and {@code b_j = 1 / |w_j|} when it normalises the weights (else 1),
+ * the target entry replaced by {@code (beta P_iy + A h(c)) / (1 + beta)} (F2). Zero norms
+ * (docs/DERIVATION.md, "Edges"): a factor 1/|v| of a zero vector is 0, and where the target angle is
+ * undefined the target keeps its plain logit and plain gradient. No NaN is ever produced.
  */
 public final class ReferencePass implements HeadPass {
 
     private final HeadShape shape;
-    private final int margin;
+    private MarginLoss loss;
 
     // What backward needs from the most recent forward.
     private double[] x;
@@ -25,16 +31,21 @@ public final class ReferencePass implements HeadPass {
     private int[] labels;
     private double beta;
     private final double[] probabilities;
-    /** The logits of the most recent forward, with the plain w_y.x_i of each target entry beside them (for {@link #predict}). */
+    /** The logits of the most recent forward, with the plain logit of each target entry beside them (for {@link #predict}). */
     private final double[] lastLogits;
     private final double[] plainTargetLogit;
 
-    public ReferencePass(HeadShape shape, int margin) {
+    public ReferencePass(HeadShape shape, MarginLoss loss) {
         this.shape = shape;
-        this.margin = HeadChecks.checkMargin(margin);
+        this.loss = loss;
         this.probabilities = new double[shape.logitsSize()];
         this.lastLogits = new double[shape.logitsSize()];
         this.plainTargetLogit = new double[shape.batch()];
+    }
+
+    /** The L-Softmax head with integer margin m. */
+    public ReferencePass(HeadShape shape, int margin) {
+        this(shape, MarginLoss.lsoftmax(HeadChecks.checkMargin(margin)));
     }
 
     @Override
@@ -48,9 +59,48 @@ public final class ReferencePass implements HeadPass {
     }
 
     @Override
-    public int margin() {
-        return margin;
+    public MarginLoss loss() {
+        return loss;
     }
+
+    @Override
+    public void setLoss(MarginLoss newLoss) {
+        this.loss = HeadChecks.checkSameKind(loss, newLoss);
+    }
+
+    /** a_i: s / |x_i| when the loss normalises the features, else 1; 0 for a zero row. */
+    private double[] rowFactors() {
+        double[] factors = new double[shape.batch()];
+        for (int i = 0; i < factors.length; i++) {
+            double xNorm = norm(x, i * shape.features(), shape.features());
+            factors[i] = !loss.kind().normalisesFeatures() ? 1.0 : xNorm > 0.0 ? loss.scale() / xNorm : 0.0;
+        }
+        return factors;
+    }
+
+    /** b_j: 1 / |w_j| when the loss normalises the weights, else 1; 0 for a zero row. */
+    private double[] classFactors() {
+        double[] factors = new double[shape.classes()];
+        for (int j = 0; j < factors.length; j++) {
+            double wNorm = norm(w, j * shape.features(), shape.features());
+            factors[j] = !loss.kind().normalisesWeights() ? 1.0 : wNorm > 0.0 ? 1.0 / wNorm : 0.0;
+        }
+        return factors;
+    }
+
+    /** A, the radius of the target logit (F2): |w_y||x| (lsoftmax), |x| (sphereface), s (the others). */
+    private double radius(double xNorm, double wNorm) {
+        return switch (loss.kind()) {
+            case LSOFTMAX -> xNorm * wNorm;
+            case SPHEREFACE -> xNorm;
+            default -> loss.scale();
+        };
+    }
+
+    private double marginValue(double cosTheta) {
+        return MarginMath.value(loss.kind().code(), cosTheta, loss.margin(), loss.m1(), loss.m2(), loss.m3());
+    }
+
 
     /** Forward in double: writes the margin logits (N*C) and returns the mean cross-entropy loss. */
     public double forward(double[] x, double[] w, int[] labels, double beta, double[] logits) {
@@ -64,26 +114,27 @@ public final class ReferencePass implements HeadPass {
         this.labels = labels;
         this.beta = beta;
 
-        // f_ij = w_j . x_i
+        // (F1) P_ij = a_i b_j (w_j . x_i)
+        double[] a = rowFactors();
+        double[] b = classFactors();
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < c; j++) {
-                logits[i * c + j] = dot(x, i * d, w, j * d, d);
+                logits[i * c + j] = a[i] * b[j] * dot(x, i * d, w, j * d, d);
             }
         }
-        // target column: f_iy = (beta w_y.x_i + |w_y||x_i| psi(theta)) / (1 + beta)
+        // (F2) target column: f_iy = (beta P_iy + A h(cos theta)) / (1 + beta)
         for (int i = 0; i < n; i++) {
             int y = labels[i];
             plainTargetLogit[i] = logits[i * c + y];
-            double normProduct = norm(x, i * d, d) * norm(w, y * d, d);
+            double xNorm = norm(x, i * d, d);
+            double wNorm = norm(w, y * d, d);
+            double normProduct = xNorm * wNorm;
             if (normProduct > 0.0) {
-                double dot = logits[i * c + y];
-                double cosTheta = LSoftmaxMath.clampCos(dot / normProduct);
-                int k = LSoftmaxMath.marginK(cosTheta, margin);
-                double psi = LSoftmaxMath.psi(cosTheta, margin, k);
-                logits[i * c + y] = LSoftmaxMath.targetLogit(dot, normProduct, psi, beta);
+                double cosTheta = LSoftmaxMath.clampCos(dot(x, i * d, w, y * d, d) / normProduct);
+                logits[i * c + y] = (beta * logits[i * c + y] + radius(xNorm, wNorm) * marginValue(cosTheta)) / (1.0 + beta);
             }
         }
-        // loss = mean_i (log sum_j exp f_ij - f_iy), with the row maximum subtracted for stability
+        // (L5) loss = mean_i (log sum_j exp f_ij - f_iy), with the row maximum subtracted for stability
         double lossSum = 0.0;
         for (int i = 0; i < n; i++) {
             double max = Double.NEGATIVE_INFINITY;
@@ -115,28 +166,40 @@ public final class ReferencePass implements HeadPass {
         HeadChecks.checkLength("dX", dx == null ? -1 : dx.length, n, d);
         HeadChecks.checkLength("dW", dw == null ? -1 : dw.length, c, d);
 
-        // G = dJ/df = (softmax - onehot) / N
+        // (L7) G = dJ/df = (softmax - onehot) / N
         double[] g = new double[n * c];
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < c; j++) {
                 g[i * c + j] = (probabilities[i * c + j] - (j == labels[i] ? 1.0 : 0.0)) / n;
             }
         }
-        // plain fully-connected gradients: dX = G W, dW = G^T X
-        java.util.Arrays.fill(dx, 0.0);
-        java.util.Arrays.fill(dw, 0.0);
+        // (F13) the plain part of every entry: dX = G~ W, dW = G~^T X with G~_ij = a_i b_j G_ij
+        Arrays.fill(dx, 0.0);
+        Arrays.fill(dw, 0.0);
+        double[] a = rowFactors();
+        double[] b = classFactors();
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < c; j++) {
-                double gij = g[i * c + j];
+                double scaled = a[i] * b[j] * g[i * c + j];
                 for (int col = 0; col < d; col++) {
-                    dx[i * d + col] += gij * w[j * d + col];
-                    dw[j * d + col] += gij * x[i * d + col];
+                    dx[i * d + col] += scaled * w[j * d + col];
+                    dw[j * d + col] += scaled * x[i * d + col];
                 }
             }
         }
-        // target-column correction (docs/DERIVATION.md (L10), (L11)), with s = G_iy / (1 + beta):
-        //   dX_i += s (df/dx_i - w_y),  df/dx = psi' w_y + (psi - c psi') |w_y|/|x_i| x_i
-        //   dW_y += s (df/dw_y - x_i),  df/dw = psi' x_i + (psi - c psi') |x_i|/|w_y| w_y
+        // (F14) normalised vectors: the gradient keeps only its part orthogonal to the vector
+        if (loss.kind().normalisesFeatures()) {
+            for (int i = 0; i < n; i++) {
+                removeRadialPart(dx, x, i * d, d);
+            }
+        }
+        if (loss.kind().normalisesWeights()) {
+            for (int j = 0; j < c; j++) {
+                removeRadialPart(dw, w, j * d, d);
+            }
+        }
+        // (F15) target-column correction, with s = G_iy / (1 + beta), cross = h' - 1, radial = h - c h':
+        //   dX_i += s (alpha w_y + gamma x_i),  dW_y += s (alphaW x_i + gammaW w_y)   (coefficients per kind)
         for (int i = 0; i < n; i++) {
             int y = labels[i];
             double xNorm = norm(x, i * d, d);
@@ -145,16 +208,77 @@ public final class ReferencePass implements HeadPass {
                 continue; // plain logit, plain gradient (docs/DERIVATION.md, "Edges")
             }
             double cosTheta = LSoftmaxMath.clampCos(dot(x, i * d, w, y * d, d) / (xNorm * wNorm));
-            int k = LSoftmaxMath.marginK(cosTheta, margin);
-            double cross = LSoftmaxMath.crossCoefficient(cosTheta, margin, k);
-            double radial = LSoftmaxMath.radialCoefficient(cosTheta, margin, k);
+            // (F16) an additive angular margin's slope needs sin(theta) to full accuracy near theta = 0
+            double sinTheta = MarginMath.needsAccurateSine(loss.kind().code(), loss.m2())
+                    ? MarginMath.sinThetaFromChord(chord(x, i * d, xNorm, w, y * d, wNorm, d)) : MarginMath.sinTheta(cosTheta);
+            double slope = MarginMath.slope(loss.kind().code(), cosTheta, sinTheta, loss.margin(), loss.m1(), loss.m2(), loss.m3());
+            double cross = slope - 1.0;
+            double radial = marginValue(cosTheta) - cosTheta * slope;
             double scale = g[i * c + y] / (1.0 + beta);
+            double alpha;
+            double gamma;
+            double alphaW;
+            double gammaW;
+            switch (loss.kind()) {
+                case LSOFTMAX -> {
+                    alpha = cross;
+                    gamma = radial * wNorm / xNorm;
+                    alphaW = cross;
+                    gammaW = radial * xNorm / wNorm;
+                }
+                case SPHEREFACE -> {
+                    alpha = cross / wNorm;
+                    gamma = radial / xNorm;
+                    alphaW = cross / wNorm;
+                    gammaW = -cosTheta * cross * xNorm / (wNorm * wNorm);
+                }
+                default -> {
+                    double s = loss.scale();
+                    alpha = s * cross / (xNorm * wNorm);
+                    gamma = -s * cosTheta * cross / (xNorm * xNorm);
+                    alphaW = alpha;
+                    gammaW = -s * cosTheta * cross / (wNorm * wNorm);
+                }
+            }
             for (int col = 0; col < d; col++) {
                 double xValue = x[i * d + col];
                 double wValue = w[y * d + col];
-                dx[i * d + col] += scale * (cross * wValue + radial * wNorm / xNorm * xValue);
-                dw[y * d + col] += scale * (cross * xValue + radial * xNorm / wNorm * wValue);
+                dx[i * d + col] += scale * (alpha * wValue + gamma * xValue);
+                dw[y * d + col] += scale * (alphaW * xValue + gammaW * wValue);
             }
+        }
+    }
+
+    /** {@code gradient_r -= (v_r . gradient_r / |v_r|^2) v_r} for row r at {@code offset} (nothing for a zero row). */
+    private static void removeRadialPart(double[] gradient, double[] vectors, int offset, int length) {
+        double squaredNorm = dot(vectors, offset, vectors, offset, length);
+        if (squaredNorm == 0.0) {
+            return;
+        }
+        double along = dot(vectors, offset, gradient, offset, length) / squaredNorm;
+        for (int col = 0; col < length; col++) {
+            gradient[offset + col] -= along * vectors[offset + col];
+        }
+    }
+
+    /** Argmax of the plain logits of the most recent forward: its logits with each target entry's plain value put back. */
+    @Override
+    public void predict(int[] predictions) {
+        if (x == null) {
+            throw new IllegalStateException("predict called before forward");
+        }
+        HeadChecks.checkLength("predictions", predictions == null ? -1 : predictions.length, shape.batch(), 1);
+        int c = shape.classes();
+        for (int i = 0; i < shape.batch(); i++) {
+            int best = 0;
+            for (int j = 1; j < c; j++) {
+                double value = j == labels[i] ? plainTargetLogit[i] : lastLogits[i * c + j];
+                double bestValue = best == labels[i] ? plainTargetLogit[i] : lastLogits[i * c + best];
+                if (value > bestValue) {
+                    best = j;
+                }
+            }
+            predictions[i] = best;
         }
     }
 
@@ -180,27 +304,6 @@ public final class ReferencePass implements HeadPass {
         copyInto(dw64, dw);
     }
 
-    /** Argmax of the plain logits of the most recent forward: its logits with each target entry's plain value put back. */
-    @Override
-    public void predict(int[] predictions) {
-        if (x == null) {
-            throw new IllegalStateException("predict called before forward");
-        }
-        HeadChecks.checkLength("predictions", predictions == null ? -1 : predictions.length, shape.batch(), 1);
-        int c = shape.classes();
-        for (int i = 0; i < shape.batch(); i++) {
-            int best = 0;
-            for (int j = 1; j < c; j++) {
-                double value = j == labels[i] ? plainTargetLogit[i] : lastLogits[i * c + j];
-                double bestValue = best == labels[i] ? plainTargetLogit[i] : lastLogits[i * c + best];
-                if (value > bestValue) {
-                    best = j;
-                }
-            }
-            predictions[i] = best;
-        }
-    }
-
     @Override
     public void close() {
         x = null;
@@ -213,6 +316,16 @@ public final class ReferencePass implements HeadPass {
             sum += a[aOffset + col] * b[bOffset + col];
         }
         return sum;
+    }
+
+    /** {@code |a/|a| - b/|b||}, the chord between the two unit vectors (F16). */
+    private static double chord(double[] a, int aOffset, double aNorm, double[] b, int bOffset, double bNorm, int length) {
+        double sum = 0.0;
+        for (int col = 0; col < length; col++) {
+            double difference = a[aOffset + col] / aNorm - b[bOffset + col] / bNorm;
+            sum += difference * difference;
+        }
+        return Math.sqrt(sum);
     }
 
     private static double norm(double[] a, int offset, int length) {

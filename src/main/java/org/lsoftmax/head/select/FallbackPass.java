@@ -2,6 +2,7 @@ package org.lsoftmax.head.select;
 
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.MarginLoss;
 import org.lsoftmax.head.TornadoRunInfo;
 
 /**
@@ -35,8 +36,13 @@ final class FallbackPass implements HeadPass, TornadoRunInfo {
     }
 
     @Override
-    public int margin() {
-        return delegate.margin();
+    public MarginLoss loss() {
+        return delegate.loss();
+    }
+
+    @Override
+    public void setLoss(MarginLoss loss) {
+        delegate.setLoss(loss);
     }
 
     @Override

@@ -10,6 +10,7 @@ import org.lsoftmax.head.DeviceFallback;
 import org.lsoftmax.head.DeviceUnavailableException;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.MarginLoss;
 import org.lsoftmax.head.PassOptions;
 import org.lsoftmax.head.TornadoDeviceInfo;
 import org.lsoftmax.head.TornadoSupport;
@@ -69,13 +70,19 @@ public final class PassFactory {
         return new Choice("jvm", "TornadoVM sees CPU devices only, where the jvm pass is faster");
     }
 
+    /** The L-Softmax head with integer margin m on the named pass. */
     public static HeadPass create(String passName, HeadShape shape, int margin, PassOptions options) {
+        return create(passName, shape, MarginLoss.lsoftmax(margin), options);
+    }
+
+    /** A pass computing {@code loss} for heads of {@code shape}. */
+    public static HeadPass create(String passName, HeadShape shape, MarginLoss loss, PassOptions options) {
         checkName(passName);
         MemoryBudget.requireHeap("the " + passName + " pass for the head " + shape, estimatedHeapBytes(passName, shape));
         return switch (passName) {
-            case "reference" -> new ReferencePass(shape, margin);
-            case "jvm" -> new JvmPass(shape, margin, options.resolvedThreads());
-            case "tornado" -> createTornado(shape, margin, options);
+            case "reference" -> new ReferencePass(shape, loss);
+            case "jvm" -> new JvmPass(shape, loss, options.resolvedThreads());
+            case "tornado" -> createTornado(shape, loss, options);
             default -> throw new IllegalStateException(passName);
         };
     }
@@ -104,7 +111,7 @@ public final class PassFactory {
     }
 
     /** The tornado pass on {@code options.device()}, or the fallback pass with one warning saying why. */
-    private static HeadPass createTornado(HeadShape shape, int margin, PassOptions options) {
+    private static HeadPass createTornado(HeadShape shape, MarginLoss loss, PassOptions options) {
         String device = options.device() == null ? "(default)" : options.device();
         if (options.device() != null) {
             TornadoSupport.parseDevice(options.device()); // a malformed --device is bad input, runtime or not
@@ -113,14 +120,14 @@ public final class PassFactory {
             if (WARNED_NO_RUNTIME.compareAndSet(false, true)) {
                 warnFallback(device, TornadoSupport.unavailableReason());
             }
-            return new FallbackPass(createFallback(shape, margin, options), TornadoSupport.unavailableReason());
+            return new FallbackPass(createFallback(shape, loss, options), TornadoSupport.unavailableReason());
         }
         DeviceFallback fallback = (failedDevice, reason) -> {
             warnFallback(failedDevice, reason);
-            return createFallback(shape, margin, options);
+            return createFallback(shape, loss, options);
         };
         try {
-            return TornadoSupport.backend().createPass(shape, margin, options, fallback);
+            return TornadoSupport.backend().createPass(shape, loss, options, fallback);
         } catch (DeviceUnavailableException e) {
             return new FallbackPass(fallback.replace(e.device(), e.getMessage()), e.getMessage());
         }
@@ -131,8 +138,8 @@ public final class PassFactory {
         LOG.warn("tornado pass on device {}: {}; running the {} pass instead", device, reason, FALLBACK_PASS);
     }
 
-    private static HeadPass createFallback(HeadShape shape, int margin, PassOptions options) {
-        return create(FALLBACK_PASS, shape, margin, options);
+    private static HeadPass createFallback(HeadShape shape, MarginLoss loss, PassOptions options) {
+        return create(FALLBACK_PASS, shape, loss, options);
     }
 
     /** Fallback warnings logged so far in this JVM: one per pass that fell back, the missing runtime once. */

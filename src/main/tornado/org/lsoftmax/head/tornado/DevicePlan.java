@@ -3,7 +3,9 @@ package org.lsoftmax.head.tornado;
 import java.util.Arrays;
 import org.lsoftmax.head.ClassGroups;
 import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.MarginLoss;
 import org.lsoftmax.head.tornado.GridSizes.MatmulVariant;
+import org.lsoftmax.math.MarginMath;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.ac.manchester.tornado.api.KernelContext;
@@ -60,6 +62,7 @@ final class DevicePlan implements AutoCloseable {
     // weights, sent with every forward
     private final FloatArray w;
     private final FloatArray wNorms;
+    private final FloatArray classScale;          // b_j of (F1): 1 / |w_j| for the losses that normalise W, else 1
     private final VectorFloat16 wPanelsByClass;   // B of X W^T: B(d, j) = W[j][d]
     private final VectorFloat16 wPanelsByFeature; // B of G W:   B(j, d) = W[j][d]
 
@@ -67,13 +70,14 @@ final class DevicePlan implements AutoCloseable {
     private final FloatArray x;
     private final IntArray labels;
     private final DoubleArray beta;
-    private final IntArray marginHolder;
+    private final DoubleArray loss;               // LSoftmaxKernels.lossValues: kind, m, m1, m2, m3, s
     private final FloatArray logits;
-    private final FloatArray plainTarget;       // w_y.x_i of each row before the margin replaced it
+    private final FloatArray plainTarget;       // the plain logit of each row's target entry before the margin replaced it
+    private final FloatArray rowScale;          // a_i of (F1): s / |x_i| for the losses that normalise X, else 1
     private final DoubleArray rowLoss;
     private final FloatArray gradLogits;
     private final FloatArray gradPanels;        // G in 16-class panels (GRAD_W_PANELS only)
-    private final FloatArray rowTerms;
+    private final DoubleArray rowTerms;
 
     // per backward
     private final VectorFloat16 xPanels;          // B of G^T X: B(i, d) = X[i][d]
@@ -110,18 +114,20 @@ final class DevicePlan implements AutoCloseable {
 
         w = new FloatArray(c * d);
         wNorms = new FloatArray(c);
+        classScale = new FloatArray(c);
         wPanelsByClass = new VectorFloat16(panels ? grid.paddedClasses / lanes * d : 1);
         wPanelsByFeature = new VectorFloat16(panels ? grid.paddedFeatures / lanes * c : 1);
         x = new FloatArray(n * d);
         labels = new IntArray(n);
         beta = new DoubleArray(1);
-        marginHolder = new IntArray(1);
+        loss = new DoubleArray(LSoftmaxKernels.LOSS_VALUES);
         logits = new FloatArray(grid.paddedBatch * grid.paddedClasses);
         plainTarget = new FloatArray(n);
+        rowScale = new FloatArray(n);
         rowLoss = new DoubleArray(n);
         gradLogits = new FloatArray(n * grid.paddedClasses);
         gradPanels = new FloatArray(panels && GRAD_W_PANELS ? n * grid.paddedClasses : 1);
-        rowTerms = new FloatArray(n * LSoftmaxKernels.TERMS_PER_ROW);
+        rowTerms = new DoubleArray(n * LSoftmaxKernels.TERMS_PER_ROW);
         xPanels = new VectorFloat16(panels ? grid.paddedFeatures / lanes * n : 1);
         classStart = new IntArray(c + 1);
         presentClasses = new IntArray(n + 1);
@@ -146,25 +152,27 @@ final class DevicePlan implements AutoCloseable {
         // Forward: W travels every execution (the training loop changes it every step; it is O(C*D),
         // small next to the O(N*D*C) products), together with its packed panels.
         TaskGraph forward = new TaskGraph(FORWARD)
-                .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {x, labels, beta, marginHolder, w, wPanelsByClass}
-                        : new Object[] {x, labels, beta, marginHolder, w})
-                .task("classNorms", LSoftmaxKernels::classNorms, w, wNorms, c, d, grid.rowsExtent(c));
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {x, labels, beta, loss, w, wPanelsByClass}
+                        : new Object[] {x, labels, beta, loss, w})
+                .task("classNorms", LSoftmaxKernels::classNorms, w, loss, wNorms, classScale, c, d, grid.rowsExtent(c));
         addMatmul(forward, "logits", x, logitsB, logits, n, c, d, d, 16 * d, 1, 16, 1, d, cStride);
-        forward.task("targetMargin", LSoftmaxKernels::targetMargin, x, labels, wNorms, beta, marginHolder, logits, plainTarget, rowTerms, n, d, cStride,
-                        grid.rowsExtent(n))
-                .task("softmaxCrossEntropy", LSoftmaxKernels::softmaxCrossEntropy, logits, labels, beta, gradLogits, gradPanels, rowLoss, rowTerms, n, c,
-                        cStride, panels && GRAD_W_PANELS ? 1 : 0, grid.rowsExtent(n))
+        forward.task("targetMargin", LSoftmaxKernels::targetMargin, x, w, labels, classScale, beta, loss, logits, plainTarget, rowScale, rowTerms,
+                        n, d, cStride, grid.rowsExtent(n))
+                .task("softmaxCrossEntropy", LSoftmaxKernels::softmaxCrossEntropy, logits, labels, beta, loss, rowScale, classScale, gradLogits,
+                        gradPanels, rowLoss, rowTerms, n, c, cStride, panels && GRAD_W_PANELS ? 1 : 0, grid.rowsExtent(n))
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, logits, plainTarget, rowLoss)
-                .persistOnDevice(x, w, labels, gradLogits, gradPanels, rowTerms);
+                .persistOnDevice(x, w, labels, loss, gradLogits, gradPanels, rowTerms);
 
         // Backward: X, W, labels, G and the per-row terms stay on the device from the forward graph,
         // which always runs right before it (TornadoVM 5.2 hands buffers over from the graph executed last).
         TaskGraph backward = new TaskGraph(BACKWARD)
-                .consumeFromDevice(FORWARD, x, w, labels, gradLogits, gradPanels, rowTerms)
+                .consumeFromDevice(FORWARD, x, w, labels, loss, gradLogits, gradPanels, rowTerms)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {wPanelsByFeature, xPanels, presentClasses, classStart, samplesByClass}
                         : new Object[] {presentClasses, classStart, samplesByClass});
         // dX = G W: A = G (N x C, row stride cStride), B(j, d) = W[j][d]
         addMatmul(backward, "gradXMatmul", gradLogits, gradXB, gradX, n, d, c, cStride, 16 * cStride, 1, 16, d, 1, dStride);
+        // (F14) normalised vectors: the radial part of their gradient removed (a no-op for the other losses)
+        backward.task("gradXRadial", LSoftmaxKernels::removeRadialPart, x, gradX, loss, MarginMath.COSFACE, n, d, dStride, grid.rowsExtent(n));
         backward.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, n, d, dStride, grid.elementColumnsExtent());
         // dW = G^T X: A(j, i) = G[i][j], B(i, d) = X[i][d]
         if (panels && GRAD_W_PANELS) {
@@ -173,12 +181,13 @@ final class DevicePlan implements AutoCloseable {
         } else {
             addMatmul(backward, "gradWMatmul", gradLogits, gradWB, gradW, c, d, n, 1, 16, cStride, 16 * cStride, d, 1, dStride);
         }
+        backward.task("gradWRadial", LSoftmaxKernels::removeRadialPart, w, gradW, loss, MarginMath.SPHEREFACE, c, d, dStride, grid.rowsExtent(c));
         backward.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, presentClasses, classStart, samplesByClass, rowTerms, gradW, n, d, dStride,
                 grid.elementColumnsExtent())
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, gradX, gradW);
 
-        deviceBytes = bytesOf(w, wNorms, wPanelsByClass, wPanelsByFeature, x, labels, beta, marginHolder, logits, plainTarget, rowLoss,
-                gradLogits, gradPanels, rowTerms, xPanels, classStart, presentClasses, samplesByClass, gradX, gradW);
+        deviceBytes = bytesOf(w, wNorms, classScale, wPanelsByClass, wPanelsByFeature, x, labels, beta, loss, logits, plainTarget, rowScale,
+                rowLoss, gradLogits, gradPanels, rowTerms, xPanels, classStart, presentClasses, samplesByClass, gradX, gradW);
         long expected = deviceBytes(shape, variant);
         if (deviceBytes != expected) {
             throw new IllegalStateException("device buffers of " + shape + ": " + deviceBytes + " bytes, estimated " + expected);
@@ -212,9 +221,12 @@ final class DevicePlan implements AutoCloseable {
     }
 
     /** Forward on the device: writes logits (N*C) and returns the mean loss. */
-    double forward(int margin, float[] xHost, float[] wHost, int[] labelsHost, double betaValue, float[] logitsOut) {
+    double forward(MarginLoss lossSpec, float[] xHost, float[] wHost, int[] labelsHost, double betaValue, float[] logitsOut) {
         lastKernelNanos = 0;
-        marginHolder.set(0, margin);
+        double[] values = LSoftmaxKernels.lossValues(lossSpec);
+        for (int v = 0; v < values.length; v++) {
+            loss.set(v, values[v]);
+        }
         HostCopies.copy(xHost, x);
         HostCopies.copy(wHost, w);
         if (grid.matmulVariant == MatmulVariant.PANELS) {
@@ -321,12 +333,12 @@ final class DevicePlan implements AutoCloseable {
         boolean panels = variant == MatmulVariant.PANELS;
         int lanes = MatrixKernels.LANES;
         long header = TornadoNativeArray.ARRAY_HEADER;
-        long[] floats = {c * d, c, panels ? (long) grid.paddedClasses * d : lanes, panels ? (long) grid.paddedFeatures * c : lanes, n * d,
-            (long) grid.paddedBatch * grid.paddedClasses, n, n * grid.paddedClasses, panels && GRAD_W_PANELS ? n * grid.paddedClasses : 1,
-            n * LSoftmaxKernels.TERMS_PER_ROW, panels ? (long) grid.paddedFeatures * n : lanes, (long) grid.paddedBatch * grid.paddedFeatures,
+        long[] floats = {c * d, c, c, panels ? (long) grid.paddedClasses * d : lanes, panels ? (long) grid.paddedFeatures * c : lanes, n * d,
+            (long) grid.paddedBatch * grid.paddedClasses, n, n, n * grid.paddedClasses, panels && GRAD_W_PANELS ? n * grid.paddedClasses : 1,
+            panels ? (long) grid.paddedFeatures * n : lanes, (long) grid.paddedBatch * grid.paddedFeatures,
             (long) grid.paddedClasses * grid.paddedFeatures};
-        long[] ints = {n, 1, c + 1, n + 1, n};
-        long[] doubles = {1, n};
+        long[] ints = {n, c + 1, n + 1, n};
+        long[] doubles = {1, LSoftmaxKernels.LOSS_VALUES, n, n * LSoftmaxKernels.TERMS_PER_ROW};
         long total = 0;
         long largest = 0;
         for (long count : floats) {

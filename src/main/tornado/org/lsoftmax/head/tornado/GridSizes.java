@@ -108,8 +108,10 @@ final class GridSizes {
         scheduler.addWorkerGrid(DevicePlan.FORWARD + ".targetMargin", rows(n));
         scheduler.addWorkerGrid(DevicePlan.FORWARD + ".softmaxCrossEntropy", rows(n));
         scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradXMatmul", matmul(paddedBatch, paddedFeatures));
+        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradXRadial", rows(n));
         scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradXTarget", elements(n));
         scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradWMatmul", matmul(paddedClasses, paddedFeatures));
+        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradWRadial", rows(c));
         scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradWTarget", elements(n));
         return scheduler;
     }

@@ -1,6 +1,8 @@
 package org.lsoftmax.head.tornado;
 
+import org.lsoftmax.head.MarginLoss;
 import org.lsoftmax.math.LSoftmaxMath;
+import org.lsoftmax.math.MarginMath;
 import uk.ac.manchester.tornado.api.annotations.Parallel;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.DoubleArray;
@@ -8,15 +10,23 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * The L-Softmax kernels around the matrix products (see {@link MatrixKernels}): norms, the margin on
- * the target logit, the softmax cross-entropy, and the target-column corrections of the gradients.
- * Per-row scalar math runs in double through {@link LSoftmaxMath} (TornadoVM inlines it), exactly as
- * in {@link org.lsoftmax.head.reference.ReferencePass}.
+ * The head's kernels around the matrix products (see {@link MatrixKernels}), for every loss of the
+ * family: norms, the margin on the target logit, the softmax cross-entropy (with the normalising
+ * losses' scaling of the logits and of G), the radial parts of normalised vectors' gradients, and the
+ * target-column corrections. Per-row scalar math runs in double through {@link MarginMath} and
+ * {@link LSoftmaxMath} (TornadoVM inlines them), exactly as in {@link org.lsoftmax.head.reference.ReferencePass};
+ * equation numbers refer to docs/DERIVATION.md.
+ *
+ * <p>The loss arrives in a device array {@code loss} = (kind, m, m1, m2, m3, s) ({@link #lossValues}),
+ * never as scalar arguments: TornadoVM specialises scalar arguments into constants and then fails to
+ * constant-fold {@code Math.cos} of them ("unable to compute op COS"), e.g. the cos(j pi / m) thresholds
+ * of {@link LSoftmaxMath#marginK}.
  *
  * <p>Matrices are flat and row-major. The outputs of the matrix products (logits, dX, dW) have padded
  * rows of {@code stride} floats (see {@link GridSizes}); X and W are dense ({@code features} per row).
- * {@code rowTerms} holds three floats per sample, written by {@link #targetMargin} and
- * {@link #softmaxCrossEntropy} and read by the backward corrections.
+ * {@code rowTerms} holds {@value #TERMS_PER_ROW} doubles per sample, written by {@link #targetMargin},
+ * scaled by {@link #softmaxCrossEntropy} and read by the target corrections. The factors
+ * {@code rowScale} (a_i) and {@code classScale} (b_j) of (F1) are 1 for L-Softmax.
  *
  * <p>With a {@code GridScheduler}, TornadoVM runs a @Parallel loop up to the grid's global size,
  * which is rounded up to whole work-groups ({@link GridSizes}). So those loops run to that
@@ -25,17 +35,36 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  */
 public final class LSoftmaxKernels {
 
-    /** Offsets into the per-sample {@code rowTerms}. */
-    static final int TERM_CROSS = 0;
-    static final int TERM_RADIAL_DX = 1;
-    static final int TERM_RADIAL_DW = 2;
-    static final int TERMS_PER_ROW = 3;
+    /** Offsets into the per-sample {@code rowTerms}: dX_i += (alpha w_y + gamma x_i), dW_y += (alphaW x_i + gammaW w_y) (F15). */
+    static final int TERM_ALPHA_X = 0;
+    static final int TERM_GAMMA_X = 1;
+    static final int TERM_ALPHA_W = 2;
+    static final int TERM_GAMMA_W = 3;
+    static final int TERMS_PER_ROW = 4;
+
+    /** Offsets into the device array {@code loss}. */
+    static final int LOSS_KIND = 0;
+    static final int LOSS_MARGIN = 1;
+    static final int LOSS_M1 = 2;
+    static final int LOSS_M2 = 3;
+    static final int LOSS_M3 = 4;
+    static final int LOSS_SCALE = 5;
+    static final int LOSS_VALUES = 6;
 
     private LSoftmaxKernels() {
     }
 
-    /** |w_j| = sqrt(sum_d W_jd^2) for every class j (once per weight upload). */
-    public static void classNorms(FloatArray w, FloatArray wNorms, int classes, int features, int gridClasses) {
+    /** The device array {@code loss} of a {@link MarginLoss}. */
+    static double[] lossValues(MarginLoss loss) {
+        return new double[] {loss.kind().code(), loss.margin(), loss.m1(), loss.m2(), loss.m3(), loss.scale()};
+    }
+
+    /**
+     * |w_j| for every class j, and b_j of (F1): 1 / |w_j| for the losses that normalise the weights
+     * (0 for a zero row), else 1 (once per weight upload).
+     */
+    public static void classNorms(FloatArray w, DoubleArray loss, FloatArray wNorms, FloatArray classScale, int classes, int features,
+            int gridClasses) {
         for (@Parallel int j = 0; j < gridClasses; j++) {
             if (j < classes) {
                 double sumSquares = 0.0;
@@ -43,74 +72,138 @@ public final class LSoftmaxKernels {
                     double value = w.get(j * features + col);
                     sumSquares += value * value;
                 }
-                wNorms.set(j, (float) Math.sqrt(sumSquares));
+                double norm = Math.sqrt(sumSquares);
+                wNorms.set(j, (float) norm);
+                int kind = (int) loss.get(LOSS_KIND);
+                float scale = 1.0f;
+                if (kind != MarginMath.LSOFTMAX) {
+                    scale = norm > 0.0 ? (float) (1.0 / norm) : 0.0f;
+                }
+                classScale.set(j, scale);
             }
         }
     }
 
     /**
-     * Norms of x_i and the margin on the target logit, fused (one row per work item):
-     * cos(theta) = f_iy / (|x_i||w_y|) (clamped), k = floor(m theta / pi),
-     * f_iy <- (beta w_y.x_i + |w_y||x_i| psi(theta)) / (1 + beta)   (docs/DERIVATION.md (L4)).
-     * Also keeps for backward: rowTerms = (psi' - 1, psi - c psi', |x_i|/|w_y|), zero where a norm is
-     * zero (plain logit and plain gradient, docs/DERIVATION.md, "Edges").
-     *
-     * <p>The margin m comes in a device array, not as a scalar argument: TornadoVM specialises scalar
-     * arguments into constants, and then fails to constant-fold the cos(j pi / m) thresholds of
-     * {@link LSoftmaxMath#marginK} ("unable to compute op COS").
+     * The margin on the target logit, one row per work item (F2): x.x, w_y.w_y and x.w_y in double,
+     * cos(theta) = x.w_y / (|x||w_y|) clamped, f_iy <- (beta P_iy + A h(c)) / (1 + beta) with the
+     * plain logit P_iy = a_i b_y x.w_y; a_i (s / |x_i| or 1) goes to {@code rowScale}, P_iy to
+     * {@code plainTarget} (for predictions). Also the coefficients of the target corrections (F15) in
+     * {@code rowTerms}, zero where a norm is zero (then the target keeps its plain logit and plain
+     * gradient, docs/DERIVATION.md, "Edges").
      */
-    public static void targetMargin(FloatArray x, IntArray labels, FloatArray wNorms, DoubleArray beta, IntArray marginHolder,
-            FloatArray logits, FloatArray plainTarget, FloatArray rowTerms, int batch, int features, int logitStride, int gridRows) {
+    public static void targetMargin(FloatArray x, FloatArray w, IntArray labels, FloatArray classScale, DoubleArray beta, DoubleArray loss,
+            FloatArray logits, FloatArray plainTarget, FloatArray rowScale, DoubleArray rowTerms, int batch, int features, int logitStride,
+            int gridRows) {
         for (@Parallel int i = 0; i < gridRows; i++) {
             if (i < batch) {
-                int margin = marginHolder.get(0);
-                double sumSquares = 0.0;
-                for (int col = 0; col < features; col++) {
-                    double value = x.get(i * features + col);
-                    sumSquares += value * value;
-                }
-                double xNorm = Math.sqrt(sumSquares);
+                int kind = (int) loss.get(LOSS_KIND);
+                int margin = (int) loss.get(LOSS_MARGIN);
+                double m1 = loss.get(LOSS_M1);
+                double m2 = loss.get(LOSS_M2);
+                double m3 = loss.get(LOSS_M3);
+                double s = loss.get(LOSS_SCALE);
                 int y = labels.get(i);
-                double wNorm = wNorms.get(y);
-                double normProduct = xNorm * wNorm;
-                double cross = 0.0;
-                double radial = 0.0;
-                double normRatio = 0.0;
-                float plainLogit = logits.get(i * logitStride + y);
-                plainTarget.set(i, plainLogit);
-                if (normProduct > 0.0) {
-                    double dot = plainLogit;
-                    double cosTheta = LSoftmaxMath.clampCos(dot / normProduct);
-                    int k = LSoftmaxMath.marginK(cosTheta, margin);
-                    double psi = LSoftmaxMath.psi(cosTheta, margin, k);
-                    logits.set(i * logitStride + y, (float) LSoftmaxMath.targetLogit(dot, normProduct, psi, beta.get(0)));
-                    cross = LSoftmaxMath.crossCoefficient(cosTheta, margin, k);
-                    radial = LSoftmaxMath.radialCoefficient(cosTheta, margin, k);
-                    normRatio = xNorm / wNorm;
+                double xx = 0.0;
+                double ww = 0.0;
+                double xw = 0.0;
+                for (int col = 0; col < features; col++) {
+                    double xValue = x.get(i * features + col);
+                    double wValue = w.get(y * features + col);
+                    xx += xValue * xValue;
+                    ww += wValue * wValue;
+                    xw += xValue * wValue;
                 }
-                rowTerms.set(i * TERMS_PER_ROW + TERM_CROSS, (float) cross);
-                rowTerms.set(i * TERMS_PER_ROW + TERM_RADIAL_DX, (float) radial);
-                rowTerms.set(i * TERMS_PER_ROW + TERM_RADIAL_DW, (float) normRatio);
+                double xNorm = Math.sqrt(xx);
+                double wNorm = Math.sqrt(ww);
+                double a = 1.0;
+                if (kind != MarginMath.LSOFTMAX && kind != MarginMath.SPHEREFACE) {
+                    a = xNorm > 0.0 ? s / xNorm : 0.0;
+                }
+                rowScale.set(i, (float) a);
+                double b = classScale.get(y);
+                double plain = a * b * xw;
+                float plainLogit = (float) (a * b * logits.get(i * logitStride + y));
+                plainTarget.set(i, plainLogit);
+                double alphaX = 0.0;
+                double gammaX = 0.0;
+                double alphaW = 0.0;
+                double gammaW = 0.0;
+                double normProduct = xNorm * wNorm;
+                if (normProduct > 0.0) {
+                    double c = LSoftmaxMath.clampCos(xw / normProduct);
+                    double h = MarginMath.value(kind, c, margin, m1, m2, m3);
+                    // (F16) an additive angular margin's slope needs sin(theta) to full accuracy near theta = 0
+                    double sinTheta = MarginMath.sinTheta(c);
+                    if (MarginMath.needsAccurateSine(kind, m2)) {
+                        double chordSquared = 0.0;
+                        for (int col = 0; col < features; col++) {
+                            double difference = x.get(i * features + col) / xNorm - w.get(y * features + col) / wNorm;
+                            chordSquared += difference * difference;
+                        }
+                        sinTheta = MarginMath.sinThetaFromChord(Math.sqrt(chordSquared));
+                    }
+                    double slope = MarginMath.slope(kind, c, sinTheta, margin, m1, m2, m3);
+                    double cross = slope - 1.0;
+                    double radial = h - c * slope;
+                    double radius = s;
+                    if (kind == MarginMath.LSOFTMAX) {
+                        radius = normProduct;
+                        alphaX = cross;
+                        gammaX = radial * wNorm / xNorm;
+                        alphaW = cross;
+                        gammaW = radial * xNorm / wNorm;
+                    } else if (kind == MarginMath.SPHEREFACE) {
+                        radius = xNorm;
+                        alphaX = cross / wNorm;
+                        gammaX = radial / xNorm;
+                        alphaW = cross / wNorm;
+                        gammaW = -c * cross * xNorm / (wNorm * wNorm);
+                    } else {
+                        alphaX = s * cross / normProduct;
+                        gammaX = -s * c * cross / (xNorm * xNorm);
+                        alphaW = alphaX;
+                        gammaW = -s * c * cross / (wNorm * wNorm);
+                    }
+                    double betaValue = beta.get(0);
+                    logits.set(i * logitStride + y, (float) ((betaValue * plain + radius * h) / (1.0 + betaValue)));
+                } else {
+                    logits.set(i * logitStride + y, plainLogit);
+                }
+                rowTerms.set(i * TERMS_PER_ROW + TERM_ALPHA_X, alphaX);
+                rowTerms.set(i * TERMS_PER_ROW + TERM_GAMMA_X, gammaX);
+                rowTerms.set(i * TERMS_PER_ROW + TERM_ALPHA_W, alphaW);
+                rowTerms.set(i * TERMS_PER_ROW + TERM_GAMMA_W, gammaW);
             }
         }
     }
 
     /**
-     * Softmax cross-entropy per row, fused: lse_i = max_j f_ij + log sum_j exp(f_ij - max),
-     * loss_i = lse_i - f_iy, G_ij = (exp(f_ij - lse_i) - [j = y]) / N. One float exp per logit (the
-     * exponentials are kept in G and scaled by 1 / (N sum) afterwards), summed in double. G goes to
-     * {@code gradLogits} row-major (row stride {@code logitStride}, the A of G W) and, when
-     * {@code writePanels} is not 0, also to {@code gradPanels} as 16-class panels
-     * ({@link MatrixKernels#panelIndex}, the A of G^T X). Then scales the row's backward terms by
-     * s = G_iy / (1 + beta): rowTerms = (s (psi' - 1), s (psi - c psi') |w|/|x|, s (psi - c psi') |x|/|w|).
+     * Softmax cross-entropy per row, fused: for the normalising losses first P_ij = a_i b_j (X W^T)_ij
+     * (F1; the target entry already holds its final logit), then lse_i = max_j f_ij + log sum_j
+     * exp(f_ij - max), loss_i = lse_i - f_iy, G_ij = (exp(f_ij - lse_i) - [j = y]) / N (L5, L7). One
+     * float exp per logit (the exponentials are kept in G and scaled by 1 / (N sum) afterwards), summed
+     * in double. The matrix products then read G~ = a_i b_j G_ij (F13), written to {@code gradLogits}
+     * row-major (row stride {@code logitStride}) and, when {@code writePanels} is not 0, also to
+     * {@code gradPanels} as 16-class panels ({@link MatrixKernels#panelIndex}, the A of G^T X). Then
+     * scales the row's correction coefficients by G_iy / (1 + beta) (F15).
      */
-    public static void softmaxCrossEntropy(FloatArray logits, IntArray labels, DoubleArray beta, FloatArray gradLogits,
-            FloatArray gradPanels, DoubleArray rowLoss, FloatArray rowTerms, int batch, int classes, int logitStride, int writePanels,
-            int gridRows) {
+    public static void softmaxCrossEntropy(FloatArray logits, IntArray labels, DoubleArray beta, DoubleArray loss, FloatArray rowScale,
+            FloatArray classScale, FloatArray gradLogits, FloatArray gradPanels, DoubleArray rowLoss, DoubleArray rowTerms, int batch,
+            int classes, int logitStride, int writePanels, int gridRows) {
         for (@Parallel int i = 0; i < gridRows; i++) {
             if (i < batch) {
                 int base = i * logitStride;
                 int y = labels.get(i);
+                int kind = (int) loss.get(LOSS_KIND);
+                float a = rowScale.get(i);
+                if (kind != MarginMath.LSOFTMAX) {
+                    for (int j = 0; j < classes; j++) {
+                        if (j != y) {
+                            logits.set(base + j, logits.get(base + j) * a * classScale.get(j));
+                        }
+                    }
+                }
                 float max = logits.get(base);
                 for (int j = 1; j < classes; j++) {
                     max = Math.max(max, logits.get(base + j));
@@ -130,6 +223,9 @@ public final class LSoftmaxKernels {
                     if (j == y) {
                         g = (float) (g - inverseBatch);
                     }
+                    if (kind != MarginMath.LSOFTMAX) {
+                        g = g * a * classScale.get(j);
+                    }
                     gradLogits.set(base + j, g);
                     if (writePanels != 0) {
                         gradPanels.set(panelBase + (j >> 4) * panelStride + (j & 15), g);
@@ -140,31 +236,58 @@ public final class LSoftmaxKernels {
                 rowLoss.set(i, max + Math.log(sumExp) - targetLogit);
 
                 double termScale = targetGrad / (1.0 + beta.get(0));
-                double cross = rowTerms.get(i * TERMS_PER_ROW + TERM_CROSS);
-                double radial = rowTerms.get(i * TERMS_PER_ROW + TERM_RADIAL_DX);
-                double xOverW = rowTerms.get(i * TERMS_PER_ROW + TERM_RADIAL_DW);
-                double wOverX = xOverW > 0.0 ? 1.0 / xOverW : 0.0;
-                rowTerms.set(i * TERMS_PER_ROW + TERM_CROSS, (float) (termScale * cross));
-                rowTerms.set(i * TERMS_PER_ROW + TERM_RADIAL_DX, (float) (termScale * radial * wOverX));
-                rowTerms.set(i * TERMS_PER_ROW + TERM_RADIAL_DW, (float) (termScale * radial * xOverW));
+                for (int t = 0; t < TERMS_PER_ROW; t++) {
+                    rowTerms.set(i * TERMS_PER_ROW + t, termScale * rowTerms.get(i * TERMS_PER_ROW + t));
+                }
             }
         }
     }
 
     /**
-     * Target correction of dX, one element per work item (row i only touches row i: race-free):
-     * dX_i += s (psi' - 1) w_y + s (psi - c psi') |w_y|/|x_i| x_i.
+     * (F14) The gradient of a normalised vector keeps only its part orthogonal to the vector:
+     * {@code g_r <- g_r - (v_r . g_r / |v_r|^2) v_r} for every row r < {@code rows} of the gradient
+     * (row stride {@code gradStride}) and of the vectors (dense), when the loss's kind code is at least
+     * {@code normalisedFrom} (1 for the weights: sphereface and after; 2 for the features: cosface and
+     * after). The kernel is in every plan; for the losses that do not normalise these vectors it does
+     * nothing.
      */
-    public static void correctGradX(FloatArray x, FloatArray w, IntArray labels, FloatArray rowTerms, FloatArray gradX,
+    public static void removeRadialPart(FloatArray vectors, FloatArray gradient, DoubleArray loss, int normalisedFrom, int rows,
+            int features, int gradStride, int gridRows) {
+        for (@Parallel int r = 0; r < gridRows; r++) {
+            int kind = (int) loss.get(LOSS_KIND);
+            if (r < rows && kind >= normalisedFrom) {
+                double vv = 0.0;
+                double vg = 0.0;
+                for (int col = 0; col < features; col++) {
+                    double v = vectors.get(r * features + col);
+                    vv += v * v;
+                    vg += v * gradient.get(r * gradStride + col);
+                }
+                if (vv > 0.0) {
+                    double along = vg / vv;
+                    for (int col = 0; col < features; col++) {
+                        int index = r * gradStride + col;
+                        gradient.set(index, (float) (gradient.get(index) - along * vectors.get(r * features + col)));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Target correction of dX, one element per work item (row i only touches row i: race-free), in
+     * double: dX_i += s (alpha w_y + gamma x_i) (F15; L-Softmax: (L10)).
+     */
+    public static void correctGradX(FloatArray x, FloatArray w, IntArray labels, DoubleArray rowTerms, FloatArray gradX,
             int batch, int features, int gradStride, int gridColumns) {
         for (@Parallel int i = 0; i < batch; i++) {
             for (@Parallel int col = 0; col < gridColumns; col++) {
                 if (col < features) {
                     int y = labels.get(i);
-                    float cross = rowTerms.get(i * TERMS_PER_ROW + TERM_CROSS);
-                    float radial = rowTerms.get(i * TERMS_PER_ROW + TERM_RADIAL_DX);
+                    double alpha = rowTerms.get(i * TERMS_PER_ROW + TERM_ALPHA_X);
+                    double gamma = rowTerms.get(i * TERMS_PER_ROW + TERM_GAMMA_X);
                     int index = i * gradStride + col;
-                    gradX.set(index, gradX.get(index) + cross * w.get(y * features + col) + radial * x.get(i * features + col));
+                    gradX.set(index, (float) (gradX.get(index) + alpha * w.get(y * features + col) + gamma * x.get(i * features + col)));
                 }
             }
         }
@@ -174,24 +297,24 @@ public final class LSoftmaxKernels {
      * Target correction of dW, partitioned by class (class j sums over its own samples only, listed by
      * {@code classStart}/{@code samplesByClass}: race-free, no atomics), over the classes present in
      * the batch only ({@code presentClasses[0]} of them, listed after it: at most one per sample):
-     * dW_j += sum_{i: y_i = j} s_i (psi' - 1) x_i + s_i (psi - c psi') |x_i|/|w_j| w_j.
+     * dW_j += sum_{i: y_i = j} s_i (alphaW_i x_i + gammaW_i w_j) (F15; L-Softmax: (L11)), in double.
      */
     public static void correctGradW(FloatArray x, FloatArray w, IntArray presentClasses, IntArray classStart, IntArray samplesByClass,
-            FloatArray rowTerms, FloatArray gradW, int batch, int features, int gradStride, int gridColumns) {
+            DoubleArray rowTerms, FloatArray gradW, int batch, int features, int gradStride, int gridColumns) {
         for (@Parallel int t = 0; t < batch; t++) {
             for (@Parallel int col = 0; col < gridColumns; col++) {
                 if (col < features && t < presentClasses.get(0)) {
                     int j = presentClasses.get(t + 1);
-                    float wValue = w.get(j * features + col);
-                    float sum = 0.0f;
+                    double wValue = w.get(j * features + col);
+                    double sum = 0.0;
                     int end = classStart.get(j + 1);
                     for (int s = classStart.get(j); s < end; s++) {
                         int i = samplesByClass.get(s);
-                        sum += rowTerms.get(i * TERMS_PER_ROW + TERM_CROSS) * x.get(i * features + col)
-                                + rowTerms.get(i * TERMS_PER_ROW + TERM_RADIAL_DW) * wValue;
+                        sum += rowTerms.get(i * TERMS_PER_ROW + TERM_ALPHA_W) * x.get(i * features + col)
+                                + rowTerms.get(i * TERMS_PER_ROW + TERM_GAMMA_W) * wValue;
                     }
                     int index = j * gradStride + col;
-                    gradW.set(index, gradW.get(index) + sum);
+                    gradW.set(index, (float) (gradW.get(index) + sum));
                 }
             }
         }

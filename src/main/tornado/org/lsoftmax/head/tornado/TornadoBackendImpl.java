@@ -6,6 +6,7 @@ import org.lsoftmax.head.DeviceFallback;
 import org.lsoftmax.head.DeviceUnavailableException;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.MarginLoss;
 import org.lsoftmax.head.PassOptions;
 import org.lsoftmax.head.TornadoDeviceInfo;
 import org.lsoftmax.head.TornadoSupport;
@@ -20,6 +21,22 @@ import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
  * by reflection): device lookup, device listing and creation of {@link TornadoPass}.
  */
 public final class TornadoBackendImpl implements org.lsoftmax.head.TornadoBackend {
+
+    /**
+     * TornadoVM compiles Math.sqrt, cos and sin to OpenCL's {@code native_*} functions unless told
+     * otherwise (accuracy left to the device: ~1e-7 relative on PoCL). The per-sample margin math is
+     * double precision on purpose (near cos theta = 1 an additive angular margin's slope amplifies the
+     * error of a norm ~1e7 times), so the full-precision built-ins are the default here; an explicit
+     * {@code -Dtornado.enable.nativeFunctions=True} still wins. Set before the TornadoVM runtime reads its
+     * options, which happens when this class first asks for it.
+     */
+    static final String NATIVE_FUNCTIONS = "tornado.enable.nativeFunctions";
+
+    static {
+        if (System.getProperty(NATIVE_FUNCTIONS) == null) {
+            System.setProperty(NATIVE_FUNCTIONS, "False");
+        }
+    }
 
     @Override
     public String runtimeProblem() {
@@ -36,7 +53,7 @@ public final class TornadoBackendImpl implements org.lsoftmax.head.TornadoBacken
     }
 
     @Override
-    public HeadPass createPass(HeadShape shape, int margin, PassOptions options, DeviceFallback fallback) {
+    public HeadPass createPass(HeadShape shape, MarginLoss loss, PassOptions options, DeviceFallback fallback) {
         TornadoOptions tornadoOptions = TornadoOptions.fromSystemProperties();
         String requested = options.device();
         TornadoRuntime runtime = TornadoRuntimeProvider.getTornadoRuntime();
@@ -67,7 +84,7 @@ public final class TornadoBackendImpl implements org.lsoftmax.head.TornadoBacken
             }
         }
         plan.arm(tornadoOptions.fault());
-        return new TornadoPass(shape, margin, label, plan, poolKey, fallback);
+        return new TornadoPass(shape, loss, label, plan, poolKey, fallback);
     }
 
     /** Why a head of this shape cannot have its buffers on the device (before allocating anything), or null. */

@@ -4,6 +4,7 @@ import org.lsoftmax.head.DeviceFallback;
 import org.lsoftmax.head.HeadChecks;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.MarginLoss;
 import org.lsoftmax.head.TornadoRunInfo;
 
 /**
@@ -15,7 +16,7 @@ import org.lsoftmax.head.TornadoRunInfo;
 final class TornadoPass implements HeadPass, TornadoRunInfo {
 
     private final HeadShape shape;
-    private final int margin;
+    private MarginLoss loss;
     private final String deviceLabel;
     private final PoolKey poolKey;
     private final DeviceFallback fallbackSource;
@@ -34,9 +35,9 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
     record PoolKey(String device, GridSizes.MatmulVariant variant, TornadoOptions options) {
     }
 
-    TornadoPass(HeadShape shape, int margin, String deviceLabel, DevicePlan plan, PoolKey poolKey, DeviceFallback fallbackSource) {
+    TornadoPass(HeadShape shape, MarginLoss loss, String deviceLabel, DevicePlan plan, PoolKey poolKey, DeviceFallback fallbackSource) {
         this.shape = shape;
-        this.margin = HeadChecks.checkMargin(margin);
+        this.loss = loss;
         this.deviceLabel = deviceLabel;
         this.plan = plan;
         this.poolKey = poolKey;
@@ -59,8 +60,16 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
     }
 
     @Override
-    public int margin() {
-        return margin;
+    public MarginLoss loss() {
+        return loss;
+    }
+
+    @Override
+    public void setLoss(MarginLoss newLoss) {
+        this.loss = HeadChecks.checkSameKind(loss, newLoss);
+        if (fallback != null) {
+            fallback.setLoss(newLoss);
+        }
     }
 
     @Override
@@ -74,7 +83,7 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
         if (plan != null) {
             try {
                 fallbackHasForward = false;
-                return plan.forward(margin, x, w, labels, beta, logits);
+                return plan.forward(loss, x, w, labels, beta, logits);
             } catch (RuntimeException | Error e) {
                 rethrowIfFatal(e);
                 switchToFallback("forward failed on the device: " + e);

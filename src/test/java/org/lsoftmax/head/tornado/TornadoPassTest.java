@@ -16,6 +16,7 @@ import org.lsoftmax.check.PassComparison;
 import org.lsoftmax.check.RandomInputs;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.MarginLoss;
 import org.lsoftmax.head.PassOptions;
 import org.lsoftmax.head.TornadoDeviceInfo;
 import org.lsoftmax.head.TornadoRunInfo;
@@ -61,6 +62,29 @@ class TornadoPassTest {
                         assertMatchesReference(pass, shape, margin, beta, RandomInputs.generate(shape, margin, random.nextLong()), context);
                         assertTrue(info.runsOnDevice(), context + ": fell back: " + info.fallbackReason());
                     }
+                }
+            }
+        }
+    }
+
+    /** Every loss of the family, on random inputs and on the edge set, within 1e-4 of the reference, on the device. */
+    @Test
+    void everyLossMatchesReferenceOnTheDevice() {
+        long seed = Seeds.draw();
+        Random random = new Random(seed);
+        HeadShape shape = new HeadShape(37, 29, 11);
+        MarginLoss[] losses = {MarginLoss.lsoftmax(4), MarginLoss.sphereface(4), MarginLoss.cosface(16, 0.35), MarginLoss.cosface(64, 0.35),
+            MarginLoss.arcface(16, 0.5), MarginLoss.arcface(64, 0.5), MarginLoss.combined(30, 1.0, 0.3, 0.2),
+            MarginLoss.combined(30, 1.5, 0.3, 0.2)};
+        for (MarginLoss loss : losses) {
+            try (HeadPass pass = PassFactory.create("tornado", shape, loss, PassOptions.DEFAULTS)) {
+                TornadoRunInfo info = assertInstanceOf(TornadoRunInfo.class, pass);
+                for (double beta : new double[] {0.0, 1000.0}) {
+                    String context = "seed " + seed + ", " + loss + ", beta=" + beta;
+                    assertMatchesReference(pass, shape, loss.margin(), beta, RandomInputs.generate(shape, loss, random.nextLong()), context);
+                    assertMatchesReference(pass, shape, loss.margin(), beta, RandomInputs.edges(shape, loss, random.nextLong()), context + ", edges");
+                    assertTrue(info.runsOnDevice(), context + ": fell back: " + info.fallbackReason());
+                    assertTrue(info.lastDeviceKernelNanos() > 0, context + ": no device kernel time");
                 }
             }
         }

@@ -10,7 +10,8 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.lsoftmax.head.ClassGroups;
-import org.lsoftmax.math.LSoftmaxMath;
+import org.lsoftmax.head.MarginLoss;
+import org.lsoftmax.math.MarginMath;
 import org.lsoftmax.testing.Seeds;
 import uk.ac.manchester.tornado.api.WorkerGrid1D;
 import uk.ac.manchester.tornado.api.WorkerGrid2D;
@@ -54,80 +55,130 @@ class LSoftmaxKernelsTest {
         return Math.sqrt(sum);
     }
 
+    private static DoubleArray lossArray(MarginLoss loss) {
+        return DoubleArray.fromArray(LSoftmaxKernels.lossValues(loss));
+    }
+
+    /** |w_j|, and b_j = 1 / |w_j| for a loss that normalises the weights (1 for L-Softmax, 0 for a zero row). */
     @Test
     void classNormsAreTheRowNormsOfW() {
         Random random = new Random(Seeds.draw());
         FloatArray w = gaussian(C * D, random, 1.0);
-        FloatArray norms = new FloatArray(C);
-        runOnce("norms", new Object[] {w}, graph -> graph.task("norms", LSoftmaxKernels::classNorms, w, norms, C, D, extent(C)),
-                rows(C), norms);
-        double[] expected = new double[C];
-        for (int j = 0; j < C; j++) {
-            expected[j] = norm(w, j, D);
+        for (int col = 0; col < D; col++) {
+            w.set(2 * D + col, 0.0f);
         }
-        assertClose(expected, norms, range(C), 1e-6, 0.0, "|w_j|");
+        for (MarginLoss loss : new MarginLoss[] {MarginLoss.lsoftmax(2), MarginLoss.sphereface(4)}) {
+            FloatArray norms = new FloatArray(C);
+            FloatArray classScale = new FloatArray(C);
+            DoubleArray lossValues = lossArray(loss);
+            runOnce("norms", new Object[] {w, lossValues}, graph -> graph.task("norms", LSoftmaxKernels::classNorms, w, lossValues, norms,
+                    classScale, C, D, extent(C)), rows(C), norms, classScale);
+            double[] expected = new double[C];
+            double[] expectedScale = new double[C];
+            for (int j = 0; j < C; j++) {
+                expected[j] = norm(w, j, D);
+                expectedScale[j] = loss.kind().normalisesWeights() ? (expected[j] > 0 ? 1 / expected[j] : 0) : 1;
+            }
+            assertClose(expected, norms, range(C), 1e-6, 0.0, "|w_j|, " + loss);
+            assertClose(expectedScale, classScale, range(C), 1e-6, 0.0, "b_j, " + loss);
+        }
     }
 
-    /** (L2)-(L4): the margin on the target logit, the plain logit kept, and the backward terms; a zero row keeps its plain logit. */
+    /** The margin function h(theta) of lsoftmax and arcface, written from its definition (acos, cos): the twin of MarginMath. */
+    private static double twinMargin(MarginLoss loss, double c) {
+        double theta = Math.acos(c);
+        if (loss.kind() == MarginLoss.Kind.LSOFTMAX) {
+            int m = loss.margin();
+            int k = (int) Math.min(m - 1, Math.floor(m * theta / Math.PI));
+            return (k % 2 == 0 ? 1 : -1) * Math.cos(m * theta) - 2 * k;
+        }
+        double join = Math.PI - loss.m2(); // arcface
+        return theta <= join ? Math.cos(theta + loss.m2()) : c - Math.cos(join) - 1;
+    }
+
+    /**
+     * (F2), (F15): the margin on the target logit, the plain logit kept, a_i, and the coefficients of
+     * the target corrections, for L-Softmax and ArcFace; a zero row keeps its plain logit. The slope of
+     * the twin is a central difference of {@link #twinMargin} (away from the corners of the draw).
+     */
     @Test
     void targetMarginReplacesTheTargetLogit() {
-        Random random = new Random(Seeds.draw());
-        FloatArray x = gaussian(N * D, random, 1.0);
-        for (int col = 0; col < D; col++) {
-            x.set(5 * D + col, 0.0f); // sample 5 has no direction
-        }
-        FloatArray w = gaussian(C * D, random, 1.0);
-        IntArray labels = new IntArray(N);
-        FloatArray wNorms = new FloatArray(C);
-        for (int j = 0; j < C; j++) {
-            wNorms.set(j, (float) norm(w, j, D));
-        }
-        FloatArray logits = new FloatArray(N * STRIDE);
-        for (int i = 0; i < N; i++) {
-            labels.set(i, random.nextInt(C));
+        for (MarginLoss loss : new MarginLoss[] {MarginLoss.lsoftmax(4), MarginLoss.arcface(16, 0.5)}) {
+            Random random = new Random(Seeds.draw());
+            FloatArray x = gaussian(N * D, random, 1.0);
+            for (int col = 0; col < D; col++) {
+                x.set(5 * D + col, 0.0f); // sample 5 has no direction
+            }
+            FloatArray w = gaussian(C * D, random, 1.0);
+            IntArray labels = new IntArray(N);
+            FloatArray classScale = new FloatArray(C);
             for (int j = 0; j < C; j++) {
-                double dot = 0.0;
-                for (int col = 0; col < D; col++) {
-                    dot += (double) x.get(i * D + col) * w.get(j * D + col);
+                classScale.set(j, loss.kind().normalisesWeights() ? (float) (1 / norm(w, j, D)) : 1.0f);
+            }
+            FloatArray logits = new FloatArray(N * STRIDE);
+            for (int i = 0; i < N; i++) {
+                labels.set(i, random.nextInt(C));
+                for (int j = 0; j < C; j++) {
+                    double dot = 0.0;
+                    for (int col = 0; col < D; col++) {
+                        dot += (double) x.get(i * D + col) * w.get(j * D + col);
+                    }
+                    logits.set(i * STRIDE + j, (float) dot);
                 }
-                logits.set(i * STRIDE + j, (float) dot);
             }
-        }
-        double[] plainLogits = KernelHarness.toDoubles(logits);
-        int margin = 4;
-        double betaValue = 0.5;
-        DoubleArray beta = new DoubleArray(1);
-        beta.set(0, betaValue);
-        IntArray marginHolder = new IntArray(1);
-        marginHolder.set(0, margin);
-        FloatArray plainTarget = new FloatArray(N);
-        FloatArray rowTerms = new FloatArray(N * LSoftmaxKernels.TERMS_PER_ROW);
-        runOnce("margin", new Object[] {x, labels, wNorms, beta, marginHolder, logits},
-                graph -> graph.task("margin", LSoftmaxKernels::targetMargin, x, labels, wNorms, beta, marginHolder, logits, plainTarget,
-                        rowTerms, N, D, STRIDE, extent(N)), rows(N), logits, plainTarget, rowTerms);
-        double[] expectedLogits = plainLogits.clone();
-        double[] expectedPlain = new double[N];
-        double[] expectedTerms = new double[N * LSoftmaxKernels.TERMS_PER_ROW];
-        for (int i = 0; i < N; i++) {
-            int y = labels.get(i);
-            double dot = plainLogits[i * STRIDE + y];
-            expectedPlain[i] = dot;
-            double xNorm = norm(x, i, D);
-            double wNorm = wNorms.get(y);
-            if (xNorm * wNorm > 0) {
-                double c = LSoftmaxMath.clampCos(dot / (xNorm * wNorm));
-                int k = (int) Math.min(margin - 1, Math.floor(margin * Math.acos(c) / Math.PI));
-                double psi = (k % 2 == 0 ? 1 : -1) * Math.cos(margin * Math.acos(c)) - 2 * k;
-                expectedLogits[i * STRIDE + y] = (betaValue * dot + xNorm * wNorm * psi) / (1 + betaValue);
-                double dPsi = LSoftmaxMath.dPsiDCos(c, margin, k);
-                expectedTerms[3 * i] = dPsi - 1;
-                expectedTerms[3 * i + 1] = psi - c * dPsi;
-                expectedTerms[3 * i + 2] = xNorm / wNorm;
+            double[] dots = KernelHarness.toDoubles(logits);
+            double betaValue = 0.5;
+            DoubleArray beta = DoubleArray.fromArray(new double[] {betaValue});
+            DoubleArray lossValues = lossArray(loss);
+            FloatArray plainTarget = new FloatArray(N);
+            FloatArray rowScale = new FloatArray(N);
+            DoubleArray rowTerms = new DoubleArray(N * LSoftmaxKernels.TERMS_PER_ROW);
+            runOnce("margin", new Object[] {x, w, labels, classScale, beta, lossValues, logits},
+                    graph -> graph.task("margin", LSoftmaxKernels::targetMargin, x, w, labels, classScale, beta, lossValues, logits, plainTarget,
+                            rowScale, rowTerms, N, D, STRIDE, extent(N)), rows(N), logits, plainTarget, rowScale, rowTerms);
+            double[] expectedTarget = new double[N * STRIDE];
+            double[] expectedPlain = new double[N];
+            double[] expectedScale = new double[N];
+            double[] expectedTerms = new double[N * LSoftmaxKernels.TERMS_PER_ROW];
+            int[] targets = new int[N];
+            for (int i = 0; i < N; i++) {
+                int y = labels.get(i);
+                targets[i] = i * STRIDE + y;
+                double dot = dots[i * STRIDE + y];
+                double xNorm = norm(x, i, D);
+                double wNorm = norm(w, y, D);
+                double a = loss.kind().normalisesFeatures() ? (xNorm > 0 ? loss.scale() / xNorm : 0) : 1;
+                double b = classScale.get(y);
+                expectedScale[i] = a;
+                expectedPlain[i] = a * b * dot;
+                expectedTarget[i * STRIDE + y] = a * b * dot;
+                if (xNorm > 0) {
+                    double c = Math.max(-1, Math.min(1, dot / (xNorm * wNorm)));
+                    double h = twinMargin(loss, c);
+                    double slope = (twinMargin(loss, c + 1e-7) - twinMargin(loss, c - 1e-7)) / 2e-7;
+                    double cross = slope - 1;
+                    double radial = h - c * slope;
+                    boolean psi = loss.kind() == MarginLoss.Kind.LSOFTMAX;
+                    double radius = psi ? xNorm * wNorm : loss.scale();
+                    expectedTarget[i * STRIDE + y] = (betaValue * (psi ? dot : a * b * dot) + radius * h) / (1 + betaValue);
+                    double s = loss.scale();
+                    expectedTerms[4 * i] = psi ? cross : s * cross / (xNorm * wNorm);
+                    expectedTerms[4 * i + 1] = psi ? radial * wNorm / xNorm : -s * c * cross / (xNorm * xNorm);
+                    expectedTerms[4 * i + 2] = expectedTerms[4 * i];
+                    expectedTerms[4 * i + 3] = psi ? radial * xNorm / wNorm : -s * c * cross / (wNorm * wNorm);
+                }
             }
+            assertClose(expectedTarget, logits, targets, 1e-5, 0.0, "target logits, " + loss);
+            assertClose(expectedPlain, plainTarget, range(N), 1e-5, 0.0, "plain target logits, " + loss);
+            assertClose(expectedScale, rowScale, range(N), 1e-6, 0.0, "a_i, " + loss);
+            double maxError = 0.0;
+            double scale = 1.0;
+            for (int t = 0; t < expectedTerms.length; t++) {
+                maxError = Math.max(maxError, Math.abs(rowTerms.get(t) - expectedTerms[t]));
+                scale = Math.max(scale, Math.abs(expectedTerms[t]));
+            }
+            org.junit.jupiter.api.Assertions.assertTrue(maxError <= 1e-4 * scale, "correction coefficients, " + loss + ": " + maxError);
         }
-        assertClose(expectedLogits, logits, block(N, C, STRIDE), 1e-5, 0.0, "logits after the margin");
-        assertClose(expectedPlain, plainTarget, range(N), 1e-6, 0.0, "plain target logits");
-        assertClose(expectedTerms, rowTerms, range(3 * N), 1e-4, 1.0, "row terms (cross, radial, |x|/|w|)");
     }
 
     /** (L5), (L7): loss per row, G = (softmax - onehot) / N, and the row terms scaled by G_iy / (1 + beta). */
@@ -136,23 +187,28 @@ class LSoftmaxKernelsTest {
         Random random = new Random(Seeds.draw());
         FloatArray logits = gaussian(N * STRIDE, random, 30.0); // large logits: the row max must be subtracted
         IntArray labels = new IntArray(N);
-        FloatArray rowTerms = gaussian(N * LSoftmaxKernels.TERMS_PER_ROW, random, 1.0);
+        DoubleArray rowTerms = new DoubleArray(N * LSoftmaxKernels.TERMS_PER_ROW);
+        double[] terms = new double[N * LSoftmaxKernels.TERMS_PER_ROW];
+        for (int t = 0; t < terms.length; t++) {
+            terms[t] = random.nextGaussian();
+            rowTerms.set(t, terms[t]);
+        }
         for (int i = 0; i < N; i++) {
             labels.set(i, random.nextInt(C));
-            rowTerms.set(3 * i + 2, (float) (0.5 + random.nextDouble())); // |x|/|w| > 0
         }
-        double[] terms = KernelHarness.toDoubles(rowTerms);
-        DoubleArray beta = new DoubleArray(1);
-        beta.set(0, 2.0);
+        DoubleArray beta = DoubleArray.fromArray(new double[] {2.0});
+        DoubleArray lossValues = lossArray(MarginLoss.lsoftmax(3));
+        FloatArray ones = new FloatArray(Math.max(N, C));
+        ones.init(1.0f);
         FloatArray gradLogits = new FloatArray(N * STRIDE);
         FloatArray gradPanels = new FloatArray(1);
         DoubleArray rowLoss = new DoubleArray(N);
-        runOnce("softmax", new Object[] {logits, labels, beta, rowTerms},
-                graph -> graph.task("softmax", LSoftmaxKernels::softmaxCrossEntropy, logits, labels, beta, gradLogits, gradPanels, rowLoss,
-                        rowTerms, N, C, STRIDE, 0, extent(N)), rows(N), gradLogits, rowLoss, rowTerms);
+        runOnce("softmax", new Object[] {logits, labels, beta, lossValues, ones, rowTerms},
+                graph -> graph.task("softmax", LSoftmaxKernels::softmaxCrossEntropy, logits, labels, beta, lossValues, ones, ones, gradLogits,
+                        gradPanels, rowLoss, rowTerms, N, C, STRIDE, 0, extent(N)), rows(N), gradLogits, rowLoss, rowTerms);
         double[] expectedG = new double[N * STRIDE];
         double[] expectedLoss = new double[N];
-        double[] expectedTerms = new double[N * 3];
+        double[] expectedTerms = new double[N * LSoftmaxKernels.TERMS_PER_ROW];
         for (int i = 0; i < N; i++) {
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < C; j++) {
@@ -169,9 +225,9 @@ class LSoftmaxKernelsTest {
                 expectedG[i * STRIDE + j] = (Math.exp(logits.get(i * STRIDE + j) - lse) - (j == y ? 1 : 0)) / N;
             }
             double s = expectedG[i * STRIDE + y] / (1 + 2.0);
-            expectedTerms[3 * i] = s * terms[3 * i];
-            expectedTerms[3 * i + 1] = s * terms[3 * i + 1] / terms[3 * i + 2];
-            expectedTerms[3 * i + 2] = s * terms[3 * i + 1] * terms[3 * i + 2];
+            for (int t = 0; t < LSoftmaxKernels.TERMS_PER_ROW; t++) {
+                expectedTerms[4 * i + t] = s * terms[4 * i + t];
+            }
         }
         assertClose(expectedG, gradLogits, block(N, C, STRIDE), 1e-5, 0.0, "G");
         double maxLossError = 0.0;
@@ -179,7 +235,11 @@ class LSoftmaxKernelsTest {
             maxLossError = Math.max(maxLossError, Math.abs(rowLoss.get(i) - expectedLoss[i]) / Math.max(1.0, expectedLoss[i]));
         }
         org.junit.jupiter.api.Assertions.assertTrue(maxLossError <= 1e-5, "row losses: error " + maxLossError);
-        assertClose(expectedTerms, rowTerms, range(3 * N), 1e-4, 1.0 / N, "scaled row terms");
+        double maxTermError = 0.0;
+        for (int t = 0; t < expectedTerms.length; t++) {
+            maxTermError = Math.max(maxTermError, Math.abs(rowTerms.get(t) - expectedTerms[t]));
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(maxTermError <= 1e-5 / N, "scaled row terms: error " + maxTermError);
     }
 
     /** (L10): dX_i += cross_i w_y + radial_i x_i, element by element. */
@@ -192,7 +252,7 @@ class LSoftmaxKernelsTest {
         for (int i = 0; i < N; i++) {
             labels.set(i, random.nextInt(C));
         }
-        FloatArray rowTerms = gaussian(N * 3, random, 0.1);
+        DoubleArray rowTerms = randomTerms(random);
         int gradStride = 32;
         FloatArray gradX = gaussian(N * gradStride, random, 0.1);
         double[] expected = KernelHarness.toDoubles(gradX);
@@ -204,7 +264,7 @@ class LSoftmaxKernelsTest {
         for (int i = 0; i < N; i++) {
             int y = labels.get(i);
             for (int col = 0; col < D; col++) {
-                expected[i * gradStride + col] += rowTerms.get(3 * i) * w.get(y * D + col) + rowTerms.get(3 * i + 1) * x.get(i * D + col);
+                expected[i * gradStride + col] += rowTerms.get(4 * i) * w.get(y * D + col) + rowTerms.get(4 * i + 1) * x.get(i * D + col);
             }
         }
         assertClose(expected, gradX, block(N, D, gradStride), 1e-5, 0.0, "dX after the correction");
@@ -225,7 +285,7 @@ class LSoftmaxKernelsTest {
         IntArray present = IntArray.fromArray(groups.presentClasses());
         IntArray classStart = IntArray.fromArray(groups.classStart());
         IntArray samples = IntArray.fromArray(groups.samples());
-        FloatArray rowTerms = gaussian(N * 3, random, 0.1);
+        DoubleArray rowTerms = randomTerms(random);
         int gradStride = 32;
         FloatArray gradW = gaussian(C * gradStride, random, 0.1);
         double[] expected = KernelHarness.toDoubles(gradW);
@@ -238,9 +298,49 @@ class LSoftmaxKernelsTest {
         for (int i = 0; i < N; i++) {
             int j = labelValues[i];
             for (int col = 0; col < D; col++) {
-                expected[j * gradStride + col] += rowTerms.get(3 * i) * x.get(i * D + col) + rowTerms.get(3 * i + 2) * w.get(j * D + col);
+                expected[j * gradStride + col] += rowTerms.get(4 * i + 2) * x.get(i * D + col) + rowTerms.get(4 * i + 3) * w.get(j * D + col);
             }
         }
         assertClose(expected, gradW, block(C, D, gradStride), 1e-5, 0.0, "dW after the correction");
+    }
+
+    private static DoubleArray randomTerms(Random random) {
+        DoubleArray terms = new DoubleArray(N * LSoftmaxKernels.TERMS_PER_ROW);
+        for (int t = 0; t < terms.getSize(); t++) {
+            terms.set(t, 0.1 * random.nextGaussian());
+        }
+        return terms;
+    }
+
+    /**
+     * (F14): g_r <- g_r - (v_r.g_r / |v_r|^2) v_r for the rows of a normalised vector (the gradient of a
+     * normalised vector is orthogonal to it), and nothing for a loss that does not normalise them.
+     */
+    @Test
+    void radialPartIsRemovedForNormalisedVectorsOnly() {
+        Random random = new Random(Seeds.draw());
+        FloatArray vectors = gaussian(N * D, random, 1.0);
+        int gradStride = 32;
+        for (MarginLoss loss : new MarginLoss[] {MarginLoss.cosface(16, 0.35), MarginLoss.lsoftmax(2)}) {
+            FloatArray gradient = gaussian(N * gradStride, random, 1.0);
+            double[] expected = KernelHarness.toDoubles(gradient);
+            DoubleArray lossValues = lossArray(loss);
+            runOnce("radial", new Object[] {vectors, gradient, lossValues}, graph -> graph.task("radial", LSoftmaxKernels::removeRadialPart,
+                    vectors, gradient, lossValues, MarginMath.COSFACE, N, D, gradStride, extent(N)), rows(N), gradient);
+            if (loss.kind().normalisesFeatures()) {
+                for (int r = 0; r < N; r++) {
+                    double vv = 0;
+                    double vg = 0;
+                    for (int col = 0; col < D; col++) {
+                        vv += (double) vectors.get(r * D + col) * vectors.get(r * D + col);
+                        vg += vectors.get(r * D + col) * expected[r * gradStride + col];
+                    }
+                    for (int col = 0; col < D; col++) {
+                        expected[r * gradStride + col] -= vg / vv * vectors.get(r * D + col);
+                    }
+                }
+            }
+            assertClose(expected, gradient, block(N, D, gradStride), 1e-5, 0.0, "radial part removed, " + loss);
+        }
     }
 }
