@@ -18,6 +18,7 @@ import picocli.CommandLine;
             GradCheckCommand.class,
             TrainCommand.class,
             TestCommand.class,
+            RetrievalCommand.class,
             PlotCommand.class,
             DevicesCommand.class,
         })

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import org.lsoftmax.InvalidInputException;
+import org.lsoftmax.head.MarginLoss;
 import org.lsoftmax.train.Checkpoint;
 import org.lsoftmax.train.CheckpointFiles;
 import org.lsoftmax.train.CheckpointFormat;
@@ -41,13 +42,20 @@ public record RunFolder(Path directory, List<EpochMetrics> metrics, Checkpoint c
         return new RunFolder(directory, metrics, checkpoint, labels, features);
     }
 
-    public int margin() {
-        return checkpoint.config().margin();
+    public MarginLoss loss() {
+        return checkpoint.config().loss();
     }
 
-    /** "m=1 (softmax)" or "m=3". */
+    /**
+     * The run's loss for legends: "m=1 (softmax)" and "m=3" for L-Softmax (as before the family), else
+     * the loss itself, e.g. "arcface(s=16, m2=0.5)".
+     */
     public String marginLabel() {
-        return margin() == 1 ? "m=1 (softmax)" : "m=" + margin();
+        MarginLoss loss = loss();
+        if (loss.kind() == MarginLoss.Kind.LSOFTMAX) {
+            return loss.margin() == 1 ? "m=1 (softmax)" : "m=" + loss.margin();
+        }
+        return loss.toString();
     }
 
     /** Panel title: margin, feature dimension and final test accuracy. */
