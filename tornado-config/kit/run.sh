@@ -159,6 +159,17 @@ EOF
 fi
 export JAVA_HOME=$u/jre TORNADO_SDK=$u/tornado TORNADOVM_HOME=$u/tornado
 export LD_LIBRARY_PATH="$u/native:$u/tornado/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+say "C library: $(getconf GNU_LIBC_VERSION 2>/dev/null || echo unknown) (the kit's libOpenCL.so.1 needs glibc >= 2.34)"
+# The carried ICD loader is Debian's; on an older C library use the machine's own loader (CUDA ships one).
+if command -v ldd >/dev/null && ldd "$u/native/libOpenCL.so.1" 2>&1 | grep -q 'not found'; then
+  for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu /usr/lib64; do
+    if [ -e "$d/libOpenCL.so.1" ]; then
+      say "the kit's libOpenCL.so.1 cannot load here ($(ldd "$u/native/libOpenCL.so.1" 2>&1 | grep 'not found' | head -1 | xargs)); using $d/libOpenCL.so.1"
+      export LD_LIBRARY_PATH="$d:$LD_LIBRARY_PATH"   # found before the kit's copy
+      break
+    fi
+  done
+fi
 
 # ---------------------------------------------------------------- the OpenCL driver
 # The NVIDIA OpenCL driver (libnvidia-opencl.so.1): in the usual places, then the loader's cache,
@@ -237,15 +248,16 @@ fi
 
 # ---------------------------------------------------------------- the torch twin's formulas
 twin_check() {
-  local dir=$u/twin case margin beta
+  local dir=$u/twin case margin beta cases=()
   rm -rf "$dir"; mkdir -p "$dir"
   lim "$python" "$kit/torch_step.py" make-inputs "$dir" --shape 24x6x5 --seed 7 || return 1
-  for case in "4 0" "3 1.5" "1 0"; do
-    set -- $case; margin=$1 beta=$2
+  for case in 4:0 3:1.5 1:0; do
+    margin=${case%%:*} beta=${case#*:}
     lim "${java_plain[@]}" org.lsoftmax.cli.Main eval --x "$dir/X.npy" --w "$dir/W.npy" --y "$dir/y.npy" \
       --margin "$margin" --beta "$beta" --pass reference --out "$dir/m$margin" >/dev/null || return 1
-    lim "$python" "$kit/torch_step.py" verify "$dir" "$dir/m$margin" --margin "$margin" --beta "$beta" || return 1
+    cases+=("$dir/m$margin:$margin:$beta")
   done
+  lim "$python" "$kit/torch_step.py" verify "$dir" "${cases[@]}"
 }
 if [ -n "$torch_device" ]; then
   part "twin check (torch_step.py vs the reference pass, float64)" 60 twin_check > "$out/twin-check.txt" 2>&1
@@ -310,7 +322,7 @@ merge_results() {
           printf "%s,%s,%s,%.4f,%.4f,%.2f\n", shape[i], margin[i], pass[i], ms[i], t, ms[i] / t > ratio
       }
     }' "${csvs[@]}" /dev/null > "$out/device-comparison.csv.tmp" && mv "$out/device-comparison.csv.tmp" "$out/device-comparison.csv"
-  timeout 60 "${java_plain[@]}" org.lsoftmax.bench.DeviceComparison --replot "$out/device-comparison.csv" --out "$out" \
+  timeout 20 "${java_plain[@]}" org.lsoftmax.bench.DeviceComparison --replot "$out/device-comparison.csv" --out "$out" \
     > "$out/replot.txt" 2>&1 || { say "the chart failed:"; grep -v '^\s*at ' "$out/replot.txt" | head -5 >&3; return 1; }
 }
 

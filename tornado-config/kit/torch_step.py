@@ -17,9 +17,10 @@ Commands:
       after each), the same with the host copies a JVM pass pays (X, W to the device, dX, dW back),
       and the three matrix products alone (cuBLAS: the ceiling); CSV on stdout and in --out.
   torch_step.py make-inputs DIR [--shape 24x6x5] [--seed 7]     X.npy, W.npy, y.npy (float64, int64)
-  torch_step.py verify DIR EVAL_OUT --margin M --beta B
-      compares the project's `eval` output in EVAL_OUT (logits, loss, dx, dw .npy) with this file's
-      formulas and autograd in float64; exits 1 above 1e-9 relative error.
+  torch_step.py verify DIR EVAL_OUT:M:B [EVAL_OUT:M:B ...]
+      compares the project's `eval` output in EVAL_OUT (logits, loss, dx, dw .npy, from DIR's inputs
+      with margin M and beta B) with this file's formulas and autograd in float64; exits 1 above
+      1e-9 relative error.
 
 time_step(N, D, C, m, device, dtype) is the same entry point as benchmarks/torch-twin/lsoftmax.py.
 """
@@ -180,23 +181,28 @@ def command_make_inputs(args):
 
 def command_verify(args):
     import numpy as np
-    x = torch.from_numpy(np.load(args.dir + "/X.npy")).double().requires_grad_(True)
-    w = torch.from_numpy(np.load(args.dir + "/W.npy")).double().requires_grad_(True)
-    y = torch.from_numpy(np.load(args.dir + "/y.npy")).long()
-    logits = lsoftmax_logits(x, w, y, args.margin, args.beta)
-    loss = F.cross_entropy(logits, y)
-    loss.backward()
-    expected = {name: np.load("%s/%s.npy" % (args.eval_out, name)) for name in ("logits", "loss", "dx", "dw")}
-    ours = {"logits": logits.detach().numpy(), "loss": loss.detach().numpy(), "dx": x.grad.numpy(), "dw": w.grad.numpy()}
-    worst = 0.0
-    for name in ours:
-        scale = max(float(np.abs(expected[name]).max()), 1e-300)
-        error = float(np.abs(ours[name] - expected[name]).max()) / scale
-        worst = max(worst, error)
-        print("torch_step.py verify m=%d beta=%g: %-6s max relative error %.2e" % (args.margin, args.beta, name, error))
-    ok = worst <= 1e-9
-    print("torch_step.py verify m=%d beta=%g: %s (tolerance 1e-9)" % (args.margin, args.beta, "ok" if ok else "FAILED"))
-    return 0 if ok else 1
+    failed = 0
+    for case in args.cases:
+        eval_out, margin, beta = case.rsplit(":", 2)
+        margin, beta = int(margin), float(beta)
+        x = torch.from_numpy(np.load(args.dir + "/X.npy")).double().requires_grad_(True)
+        w = torch.from_numpy(np.load(args.dir + "/W.npy")).double().requires_grad_(True)
+        y = torch.from_numpy(np.load(args.dir + "/y.npy")).long()
+        logits = lsoftmax_logits(x, w, y, margin, beta)
+        loss = F.cross_entropy(logits, y)
+        loss.backward()
+        expected = {name: np.load("%s/%s.npy" % (eval_out, name)) for name in ("logits", "loss", "dx", "dw")}
+        ours = {"logits": logits.detach().numpy(), "loss": loss.detach().numpy(), "dx": x.grad.numpy(), "dw": w.grad.numpy()}
+        errors = []
+        for name in ours:
+            scale = max(float(np.abs(expected[name]).max()), 1e-300)
+            errors.append("%s %.1e" % (name, float(np.abs(ours[name] - expected[name]).max()) / scale))
+        worst = max(float(e.split()[1]) for e in errors)
+        ok = worst <= 1e-9
+        failed += 0 if ok else 1
+        print("torch_step.py verify m=%d beta=%g: max relative error %s: %s (tolerance 1e-9)"
+              % (margin, beta, ", ".join(errors), "ok" if ok else "FAILED"))
+    return 1 if failed else 0
 
 
 def main(argv):
@@ -217,9 +223,7 @@ def main(argv):
     m.add_argument("--seed", type=int, default=7)
     v = sub.add_parser("verify")
     v.add_argument("dir")
-    v.add_argument("eval_out")
-    v.add_argument("--margin", type=int, required=True)
-    v.add_argument("--beta", type=float, required=True)
+    v.add_argument("cases", nargs="+", metavar="EVAL_OUT:M:B")
     args = parser.parse_args(argv)
     return {"time": command_time, "make-inputs": command_make_inputs, "verify": command_verify}[args.command](args)
 
