@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$dir" ] || { echo "usage: tornado-config/device-kit.sh [--no-build] [--sdk SDK_DIR] [--xz-level N] DIR" >&2; exit 2; }
 limit_bytes=$((60 * 1024 * 1024))
-say() { echo "device-kit: $*"; }
+say() { echo "device-kit: [$(( $(date +%s) - started ))s] $*"; }
 die() { echo "device-kit: error: $*" >&2; exit 1; }
 
 source "$root/ci/find-java.sh"

@@ -8,7 +8,7 @@
 #                              gradcheck --pass tornado, torch timing, the device comparison at
 #                              256x512x10, 256x512x1000, 1024x512x10000 and 256x64x10
 #   bash DIR/run.sh --quick    devices, one gradcheck, one small shape (CI's check, ~1-2 min)
-#   options: --out DIR (default $OUT, else DIR/out), --budget SECONDS (whole run, default 450)
+#   options: --out DIR (default $OUT, else $TMPDIR/lsoftmax-kit-out), --budget SECONDS (default 450)
 #   environment: LSOFTMAX_NVIDIA_OPENCL=/path/libnvidia-opencl.so.1 (skip the search),
 #                LSOFTMAX_KIT_PYTHON=python3 (interpreter with torch), LSOFTMAX_MATMUL=auto|panels|tiled
 #                (default: tiled with an NVIDIA driver, else auto), LSOFTMAX_KIT_UNPACK=DIR
@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-out=${out:-$kit/out}
+out=${out:-${TMPDIR:-/tmp}/lsoftmax-kit-out}   # not inside the kit: kit/ is carried to the device
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 exec > >(tee -a "$out/run.log") 2>&1
@@ -129,7 +129,8 @@ if [ -z "$python" ]; then
 fi
 do_unpack() {
   local base
-  for base in "${LSOFTMAX_KIT_UNPACK:-${TMPDIR:-/tmp}/lsoftmax-kit}" "$kit/.unpacked"; do
+  # last resort inside the kit: not on a machine that carries kit/ elsewhere (144 MiB unpacked)
+  for base in "${LSOFTMAX_KIT_UNPACK:-${TMPDIR:-/tmp}/lsoftmax-kit}" "${HOME:-/nonexistent}/.cache/lsoftmax-kit" "$kit/.unpacked"; do
     if unpack_into "$base" && lim "$base/jre/bin/java" -version >/dev/null 2>&1; then
       echo "$base" > "$out/.unpacked-at"; return 0
     fi
@@ -211,9 +212,12 @@ fi
 matmul=${LSOFTMAX_MATMUL:-$([ "$gpu" = 1 ] && echo tiled || echo auto)}
 say "matrix-product kernels: -Dlsoftmax.tornado.matmul=$matmul"
 app=$u/app/lsoftmax-bench.jar
-java_tornado=("$u/jre/bin/java" "@$u/tornado-argfile" --add-modules jdk.incubator.vector -Djava.awt.headless=true
+# A private java.io.tmpdir: JMH's lock file lives there, and another JMH run on the same machine would
+# otherwise stop the comparison ("Unable to acquire the JMH lock").
+jtmp=$(mktemp -d "${TMPDIR:-/tmp}/lsoftmax-kit-run.XXXXXX") && trap 'rm -rf "$jtmp"' EXIT
+java_tornado=("$u/jre/bin/java" "@$u/tornado-argfile" --add-modules jdk.incubator.vector -Djava.awt.headless=true "-Djava.io.tmpdir=$jtmp"
   "${fontconfig[@]}" "-Dlsoftmax.tornado.matmul=$matmul" -cp "$app")
-java_plain=("$u/jre/bin/java" --add-modules jdk.incubator.vector -Djava.awt.headless=true "${fontconfig[@]}" -cp "$app")
+java_plain=("$u/jre/bin/java" --add-modules jdk.incubator.vector -Djava.awt.headless=true "-Djava.io.tmpdir=$jtmp" "${fontconfig[@]}" -cp "$app")
 cd "$u" || exit 1
 
 # ---------------------------------------------------------------- devices
