@@ -121,12 +121,16 @@ unpack_into() {  # DIR: unpacks the payload there (once per kit id)
   echo "$kit_id" > "$target.partial/.complete"
   mv "$target.partial" "$target"
 }
-python=${LSOFTMAX_KIT_PYTHON:-}
-if [ -z "$python" ]; then
-  for candidate in python3 python /usr/bin/python3; do
-    if command -v "$candidate" >/dev/null 2>&1; then python=$(command -v "$candidate"); break; fi
-  done
-fi
+# Python: the first of these that imports torch (else the first there is, for unpacking without xz).
+python=${LSOFTMAX_KIT_PYTHON:-} torch_probe=""
+for candidate in ${python:-python3 python /usr/bin/python3 /usr/local/bin/python3}; do
+  command -v "$candidate" >/dev/null 2>&1 || continue
+  [ -n "$python" ] || python=$(command -v "$candidate")
+  if torch_probe=$("$candidate" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())' 2>/dev/null); then
+    python=$(command -v "$candidate"); break
+  fi
+  torch_probe=""
+done
 do_unpack() {
   local base
   # last resort inside the kit: not on a machine that carries kit/ elsewhere (144 MiB unpacked)
@@ -234,10 +238,11 @@ else
 fi
 
 # ---------------------------------------------------------------- torch: which device
-torch_device=""
-if [ -n "$python" ] && "$python" -c 'import torch, numpy' >/dev/null 2>&1; then
-  say "python $python: $("$python" -c 'import torch; print("torch", torch.__version__, "cuda available:", torch.cuda.is_available())' 2>&1)"
-  if [ "$gpu" = 1 ] && "$python" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
+torch_device="" have_numpy=0
+if [ -n "$torch_probe" ]; then
+  "$python" -c 'import numpy' >/dev/null 2>&1 && have_numpy=1
+  say "python $python: $torch_probe"
+  if [ "$gpu" = 1 ] && [ "${torch_probe##* }" = True ]; then
     torch_device=cuda
   elif [ "$gpu" = 1 ]; then
     note "SKIPPED torch on CUDA: torch.cuda.is_available() is False; timing torch on the CPU at 256x64x10 only"
@@ -247,7 +252,7 @@ if [ -n "$python" ] && "$python" -c 'import torch, numpy' >/dev/null 2>&1; then
     torch_device=cpu
   fi
 else
-  note "SKIPPED torch (twin check and timing): no python with torch and numpy (tried ${python:-python3, python})"
+  note "SKIPPED torch (twin check and timing): no python with torch (tried ${LSOFTMAX_KIT_PYTHON:-python3, python, /usr/bin/python3, /usr/local/bin/python3})"
 fi
 
 # ---------------------------------------------------------------- the torch twin's formulas
@@ -263,7 +268,9 @@ twin_check() {
   done
   lim "$python" "$kit/torch_step.py" verify "$dir" "${cases[@]}"
 }
-if [ -n "$torch_device" ]; then
+if [ -n "$torch_device" ] && [ "$have_numpy" = 0 ]; then
+  note "SKIPPED the twin check: $python has torch but not numpy (to read the .npy files of eval)"
+elif [ -n "$torch_device" ]; then
   part "twin check (torch_step.py vs the reference pass, float64)" 60 twin_check > "$out/twin-check.txt" 2>&1
   cat "$out/twin-check.txt"
 fi
