@@ -4,7 +4,7 @@
 # the machine ($TORNADO_SDK or /opt/tornadovm), also compiles the TornadoVM pass and runs its tests
 # under the SDK's JVM flags; then fuzzes every parser for a bounded time (ci/fuzz.sh); then, with an
 # SDK, checks the device kit end to end (tornado-config/check-device-kit.sh: assemble, run
-# `run.sh --quick` with no Java or SDK reachable; ~3-4 min).
+# `run.sh --quick` with no Java or SDK reachable; ~4 min).
 # Extra arguments go to Maven (e.g. -Dtest=ReferencePassTest) and skip the fuzzing and the kit check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
