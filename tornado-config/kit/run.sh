@@ -101,21 +101,21 @@ unset JAVA_TOOL_OPTIONS JDK_JAVA_OPTIONS _JAVA_OPTIONS CLASSPATH
 # ---------------------------------------------------------------- unpack
 kit_id=$(sed -n 's/^kit_id=//p' "$kit/KIT_INFO" 2>/dev/null || echo unknown)
 unpack_into() {  # DIR: unpacks the payload there (once per kit id)
-  local target=$1 archive
+  local target=$1 archive name
   if [ -f "$target/.complete" ] && [ "$(cat "$target/.complete")" = "$kit_id" ]; then
     say "runtime already unpacked in $target"; return 0
   fi
   rm -rf "$target" "$target.partial"
   mkdir -p "$target.partial" || return 1
   for archive in "$kit"/payload/*.tar.xz; do
-    local name; name=$(basename "$archive" .tar.xz)
+    name=$(basename "$archive" .tar.xz)
     mkdir -p "$target.partial/$name"
-    if command -v xz >/dev/null; then
-      lim bash -c 'xz -dc "$1" | tar -C "$2" -xf -' unpack "$archive" "$target.partial/$name" || return 1
+    if xz --version >/dev/null 2>&1; then
+      lim bash -c 'xz -dc "$1" | tar -C "$2" -xf -' unpack "$archive" "$target.partial/$name" || { rm -rf "$target.partial"; return 1; }
     else
-      # no xz binary: Python's lzma
+      # no xz binary: Python's lzma module
       lim "${python:-python3}" -c 'import sys, tarfile; tarfile.open(sys.argv[1], "r:xz").extractall(sys.argv[2])' \
-        "$archive" "$target.partial/$name" || return 1
+        "$archive" "$target.partial/$name" || { rm -rf "$target.partial"; return 1; }
     fi
   done
   echo "$kit_id" > "$target.partial/.complete"
