@@ -2,8 +2,10 @@
 # The project's test command (README "Tests"; .ci/run calls exactly this).
 # Picks a JDK >= 21 itself, runs the Maven build with every test, and, when a TornadoVM SDK is on
 # the machine ($TORNADO_SDK or /opt/tornadovm), also compiles the TornadoVM pass and runs its tests
-# under the SDK's JVM flags; then fuzzes every parser for a bounded time (ci/fuzz.sh).
-# Extra arguments go to Maven (e.g. -Dtest=ReferencePassTest) and skip the fuzzing.
+# under the SDK's JVM flags; then fuzzes every parser for a bounded time (ci/fuzz.sh); then, with an
+# SDK, checks the device kit end to end (tornado-config/check-device-kit.sh: assemble, run
+# `run.sh --quick` with no Java or SDK reachable; ~4 min).
+# Extra arguments go to Maven (e.g. -Dtest=ReferencePassTest) and skip the fuzzing and the kit check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/common.sh
@@ -23,4 +25,9 @@ mvn "${maven_args[@]}" "$@"
 # Bounded fuzzing of the parsers (tens of seconds per target); LSOFTMAX_SKIP_FUZZ=1 skips it.
 if [ "${LSOFTMAX_SKIP_FUZZ:-0}" != 1 ] && [ $# -eq 0 ]; then
   ci/fuzz.sh
+fi
+# The device kit (what the GPU machine runs), checked on this machine's OpenCL device;
+# LSOFTMAX_SKIP_DEVICE_KIT=1 skips it.
+if [ -n "$sdk" ] && [ "${LSOFTMAX_SKIP_DEVICE_KIT:-0}" != 1 ] && [ $# -eq 0 ]; then
+  tornado-config/check-device-kit.sh
 fi
