@@ -42,7 +42,7 @@ final class LossOptions {
                 refuse(kind, "--m1", m1);
                 refuse(kind, "--m2", m2);
                 refuse(kind, "--m3", m3);
-                int m = margin != null ? margin : defaultIntegerMargin;
+                int m = margin != null ? margin : kind == MarginLoss.Kind.SPHEREFACE ? 4 : defaultIntegerMargin;
                 yield kind == MarginLoss.Kind.LSOFTMAX ? MarginLoss.lsoftmax(m) : MarginLoss.sphereface(m);
             }
             case COSFACE -> {

@@ -4,7 +4,7 @@ package org.lsoftmax.math;
  * The margin functions {@code h(c)} of the angular-margin softmax family and their derivatives
  * {@code dh/dc}, as static, allocation-free functions on primitives that also run inside TornadoVM
  * kernels (no objects, no arrays, no exceptions; the only library calls are Math.sqrt, cos, sin, acos,
- * min and max). Equation numbers (F1)..(F12) refer to docs/DERIVATION-family.md.
+ * min and max). Equation numbers (F1)..(F12) refer to docs/DERIVATION.md.
  *
  * <p>With {@code c = cos(theta)} in [-1, 1] and the loss's radius A, every loss of the family has the
  * target logit {@code f_y = A (beta c + h(c)) / (1 + beta)} (F1). The kinds and their h (F2):
