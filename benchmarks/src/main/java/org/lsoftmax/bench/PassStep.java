@@ -2,6 +2,7 @@ package org.lsoftmax.bench;
 
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.MarginLoss;
 import org.lsoftmax.head.PassOptions;
 import org.lsoftmax.head.TornadoRunInfo;
 import org.lsoftmax.head.select.PassFactory;
@@ -40,7 +41,12 @@ record PassStep(String pass, String device, HeadShape shape) {
 
     /** Creates the pass; a tornado pass that fell back to the JVM is refused (its numbers would be the jvm pass's). */
     HeadPass create(int margin) {
-        HeadPass created = PassFactory.create(pass, shape, margin, new PassOptions(0, device));
+        return create(MarginLoss.lsoftmax(margin));
+    }
+
+    /** Creates the pass for {@code loss}; refused as {@link #create(int)} when a tornado pass fell back. */
+    HeadPass create(MarginLoss loss) {
+        HeadPass created = PassFactory.create(pass, shape, loss, new PassOptions(0, device));
         if (created instanceof TornadoRunInfo info && !info.runsOnDevice()) {
             String reason = info.fallbackReason();
             created.close();
