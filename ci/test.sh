@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README "Tests"; .ci/run calls exactly this).
-# Picks a JDK >= 21 itself, runs the Maven build with every test, and, when a TornadoVM SDK is on
+# Picks a JDK >= 21 itself, installs Open MPI when it is missing (root with apt-get; its tests
+# start `mpirun -np 2`), runs the Maven build with every test, and, when a TornadoVM SDK is on
 # the machine ($TORNADO_SDK or /opt/tornadovm), also compiles the TornadoVM pass and runs its tests
 # under the SDK's JVM flags; then fuzzes every parser for a bounded time (ci/fuzz.sh); then, with an
 # SDK, checks the device kit end to end (tornado-config/check-device-kit.sh: assemble, run
@@ -13,6 +14,7 @@ JAVA_HOME=$(find_java_home)
 export JAVA_HOME
 echo "ci/test.sh: JDK $JAVA_HOME"
 maven_args=(-B -ntp verify)
+ensure_open_mpi | sed 's/^/ci\/test.sh: /'
 sdk=$(find_tornado_sdk)
 if [ -n "$sdk" ]; then
   echo "ci/test.sh: TornadoVM SDK at $sdk: the tornado pass is built and its tests run"

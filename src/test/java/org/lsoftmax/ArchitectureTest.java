@@ -19,7 +19,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The package graph of the main sources (src/main/java and src/main/tornado), read from the sources
+ * The package graph of the main sources (src/main/java, src/main/tornado and src/main/mpi), read from the sources
  * themselves: every {@code org.lsoftmax.*} class a file imports or names in full in its code (comments
  * and string literals, such as the class name of the one reflective entry point to the TornadoVM
  * side, are not dependencies). Packages follow the
@@ -40,7 +40,7 @@ class ArchitectureTest {
             Set.of("org.lsoftmax.data"),
             Set.of("org.lsoftmax.model"),
             Set.of("org.lsoftmax.head"),
-            Set.of("org.lsoftmax.head.reference", "org.lsoftmax.head.jvm", "org.lsoftmax.head.tornado"),
+            Set.of("org.lsoftmax.head.reference", "org.lsoftmax.head.jvm", "org.lsoftmax.head.tornado", "org.lsoftmax.head.mpi"),
             Set.of("org.lsoftmax.head.select"),
             Set.of("org.lsoftmax.check", "org.lsoftmax.train"),
             Set.of("org.lsoftmax.plot"),
@@ -112,7 +112,7 @@ class ArchitectureTest {
 
     static Map<String, Set<String>> packageGraph() throws IOException {
         Map<String, Set<String>> graph = new TreeMap<>();
-        for (String root : List.of("src/main/java", "src/main/tornado")) {
+        for (String root : List.of("src/main/java", "src/main/tornado", "src/main/mpi")) {
             try (Stream<Path> files = Files.walk(ROOT.resolve(root))) {
                 for (Path file : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".java"))::iterator) {
                     String text = Files.readString(file, StandardCharsets.UTF_8);
