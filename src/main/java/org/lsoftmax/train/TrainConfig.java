@@ -45,6 +45,12 @@ public record TrainConfig(int margin, List<Integer> hidden, int featureDimension
         if (epochs < 1) {
             throw new InvalidInputException("epochs must be >= 1, got " + epochs);
         }
+        for (int step : learningRateSteps) {
+            if (step < 1) {
+                throw new InvalidInputException("learning-rate steps are 1-based epochs, so each must be >= 1, got "
+                        + learningRateSteps);
+            }
+        }
         for (int width : hidden) {
             if (width < 1) {
                 throw new InvalidInputException("hidden layer widths must be >= 1, got " + hidden);
@@ -108,6 +114,11 @@ public record TrainConfig(int margin, List<Integer> hidden, int featureDimension
                     required(properties, "pass", source));
         } catch (IOException | NumberFormatException e) {
             throw new InvalidInputException(source + ": unreadable training configuration (" + e.getMessage() + ")", e);
+        } catch (InvalidInputException e) {
+            if (e.getMessage().startsWith(source + ":")) {
+                throw e;
+            }
+            throw new InvalidInputException(source + ": training configuration: " + e.getMessage(), e);
         }
     }
 
