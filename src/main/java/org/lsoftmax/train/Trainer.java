@@ -8,6 +8,7 @@ import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.data.Dataset;
 import org.lsoftmax.data.Normalization;
 import org.lsoftmax.data.TrainTestData;
+import org.lsoftmax.head.HeadOverflowException;
 import org.lsoftmax.head.HeadShape;
 import org.lsoftmax.head.MarginHead;
 import org.lsoftmax.head.PassOptions;
@@ -363,7 +364,11 @@ public final class Trainer implements AutoCloseable {
         if (problem != null) {
             return problem;
         }
-        step.loss = head.forward(features, step.labels, beta);
+        try {
+            step.loss = head.forward(features, step.labels, beta);
+        } catch (HeadOverflowException overflow) {
+            return OffendingValue.scalar("loss", overflow.loss());
+        }
         if (!Double.isFinite(step.loss)) {
             return OffendingValue.scalar("loss", step.loss);
         }
