@@ -23,7 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code lsoftmax train}: trains the MLP + L-Softmax network, writing metrics.csv and checkpoints to --out. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
@@ -118,6 +120,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
         if (out.toString().isEmpty()) {
@@ -163,7 +168,7 @@ public final class TrainCommand implements Callable<Integer> {
                         + " has done: give a total of at least " + done);
             }
             if (total == done) {
-                System.out.printf(Locale.ROOT, "%s has done all %d epochs of its run: nothing to train (give --epochs N > %d "
+                spec.commandLine().getOut().printf(Locale.ROOT, "%s has done all %d epochs of its run: nothing to train (give --epochs N > %d "
                         + "to extend it)%n", checkpointFile, done, done);
                 return 0;
             }
@@ -206,26 +211,25 @@ public final class TrainCommand implements Callable<Integer> {
         }
         List<Path> pictures = RunPictures.draw(RunFolder.read(out), 520, 4000);
         EpochMetrics last = history.get(history.size() - 1);
-        System.out.printf(Locale.ROOT, "test accuracy %.2f%% after %d epochs; results in %s (%s)%s%n",
+        spec.commandLine().getOut().printf(Locale.ROOT, "test accuracy %.2f%% after %d epochs; results in %s (%s)%s%n",
                 100 * last.testAccuracy(), last.epoch(), out, String.join(", ", pictures.stream()
-                        .map(file -> file.getFileName().toString()).toList()), divergenceSummary(trainer));
+                        .map(file -> file.getFileName().toString()).toList()), divergenceSummary(trainer, divergencePolicy));
     }
 
     /**
      * What the back-off did, for the summary line: steps that diverged and were skipped, each followed by
      * the rest of its epoch at half the learning rate and a raised beta (nearer plain softmax).
      */
-    private static String divergenceSummary(Trainer trainer) {
+    private static String divergenceSummary(Trainer trainer, DivergencePolicy divergencePolicy) {
         List<DivergenceEvent> events = trainer.divergenceEvents();
         if (events.isEmpty()) {
             return "";
         }
         long epochsAffected = events.stream().mapToInt(DivergenceEvent::epoch).distinct().count();
-        double largestBoost = events.stream().mapToDouble(DivergenceEvent::betaBoost).max().orElse(1);
         return String.format(Locale.ROOT, "; but %d training step(s) in %d epoch(s) diverged and were skipped, each "
-                + "followed by the rest of its epoch at a halved learning rate and with beta raised up to x%.0f "
-                + "(nearer plain softmax: the margin was weakened or off); try a lower --lr",
-                events.size(), epochsAffected, largestBoost);
+                + "followed by the rest of its epoch at a lower learning rate and with beta raised toward %.0f (nearer "
+                + "plain softmax: the margin was weakened or off), so these are not the results of the margin asked "
+                + "for: try a lower --lr", events.size(), epochsAffected, divergencePolicy.betaCap());
     }
 
     private BetaSchedule betaSchedule() {
