@@ -413,6 +413,17 @@ public final class RunDirectory implements AutoCloseable {
 
     // ---- history ---------------------------------------------------------------------------------------
 
+    /**
+     * The rows of {@code folder}'s metrics.csv up to {@code checkpoint}'s epoch, checked as a resume checks
+     * them (the history starts where the folder's manifest says); an {@link InvalidInputException} when
+     * they do not match.
+     */
+    public static List<EpochMetrics> checkedHistory(Path folder, Checkpoint checkpoint, Path checkpointFile) {
+        Manifest manifest = Manifest.read(folder);
+        return consistentHistory(folder, manifest == null ? 0 : manifest.historyStartsAfterEpoch(), checkpoint,
+                checkpointFile);
+    }
+
     static List<EpochMetrics> consistentHistory(Path folder, int historyStart, Checkpoint checkpoint, Path checkpointFile) {
         int epochs = checkpoint.epochsCompleted();
         Path metricsFile = folder.resolve(MetricsCsv.FILE_NAME);
