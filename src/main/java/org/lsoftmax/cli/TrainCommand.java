@@ -153,12 +153,6 @@ public final class TrainCommand implements Callable<Integer> {
 
     private Integer resume(PassOptions passOptions, DivergencePolicy divergencePolicy) {
         Path checkpointFile = resume.isEmpty() ? out.resolve(CheckpointFiles.LAST_FILE) : Path.of(resume);
-        if (resume.isEmpty() && !Files.exists(checkpointFile)) {
-            Path previous = out.resolve(CheckpointFiles.PREVIOUS_FILE);
-            throw new InvalidInputException(checkpointFile + ": no checkpoint to resume from ("
-                    + (CheckpointFiles.readIfValid(previous) != null ? previous + " is there: --resume=" + previous
-                            : "train without --resume first") + ")");
-        }
         try (RunDirectory run = openForResume(checkpointFile)) {
             Checkpoint checkpoint = run.checkpoint();
             int done = checkpoint.epochsCompleted();
@@ -185,11 +179,20 @@ public final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The folder for the resume; a damaged last.ckpt names the intact previous.ckpt beside it. */
+    /**
+     * The folder for the resume, locked before anything in it is looked at (a run writing it is named,
+     * not its half-written state); a missing or damaged last.ckpt names the intact previous.ckpt beside it.
+     */
     private RunDirectory openForResume(Path checkpointFile) {
         try {
             return RunDirectory.forResume(out, checkpointFile, overwrite);
         } catch (InvalidInputException e) {
+            if (resume.isEmpty() && e.getMessage().startsWith(checkpointFile + ": no such checkpoint file")) {
+                Path previous = out.resolve(CheckpointFiles.PREVIOUS_FILE);
+                throw new InvalidInputException(checkpointFile + ": no checkpoint to resume from ("
+                        + (CheckpointFiles.readIfValid(previous) != null ? previous + " is there: --resume=" + previous
+                                : "train without --resume first") + ")", e);
+            }
             Path previous = checkpointFile.toAbsolutePath().resolveSibling(CheckpointFiles.PREVIOUS_FILE);
             if (e.getMessage().startsWith(checkpointFile + ":") && checkpointFile.getFileName() != null
                     && checkpointFile.getFileName().toString().equals(CheckpointFiles.LAST_FILE)) {
