@@ -15,7 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lsoftmax.data.Normalization;
@@ -32,14 +32,15 @@ import org.lsoftmax.train.TrainConfig;
  */
 class InputLimitsCommandTest {
 
+    /** Shared by the tests, which only read the run (the one that damages features.csv puts it back). */
     @TempDir
-    Path folder;
-    private Path run;
-    private Path checkpoint;
+    static Path folder;
+    private static Path run;
+    private static Path checkpoint;
 
     /** A 2-D run of one epoch on the built-in data (8 steps of 500). */
-    @BeforeEach
-    void trainATinyRun() {
+    @BeforeAll
+    static void trainATinyRun() {
         run = folder.resolve("run");
         CliRunner result = CliRunner.run("train", "--synthetic", "--hidden", "8", "--feature-dim", "2", "--batch", "500",
                 "--epochs", "1", "--quiet", "--seed", "3", "--pass", "jvm", "--out", run.toString());
@@ -57,14 +58,14 @@ class InputLimitsCommandTest {
         }
     }
 
-    private CliRunner test(Path checkpointFile, String... extra) {
+    private static CliRunner test(Path checkpointFile, String... extra) {
         List<String> args = new ArrayList<>(List.of("test", "--checkpoint", checkpointFile.toString(), "--synthetic"));
         args.addAll(Arrays.asList(extra));
         return CliRunner.run(args.toArray(String[]::new));
     }
 
     /** Rewrites a checkpoint's payload (the CRC and the length follow), as an attacker would. */
-    private Path crafted(String name, byte[] payload) throws IOException {
+    private static Path crafted(String name, byte[] payload) throws IOException {
         CRC32 crc = new CRC32();
         crc.update(payload);
         byte[] bytes = ByteBuffer.allocate(24 + payload.length).put("LSMXCKPT".getBytes(StandardCharsets.US_ASCII)).putInt(1)
@@ -72,7 +73,7 @@ class InputLimitsCommandTest {
         return Files.write(folder.resolve(name), bytes);
     }
 
-    private byte[] payload() throws IOException {
+    private static byte[] payload() throws IOException {
         byte[] bytes = Files.readAllBytes(checkpoint);
         return Arrays.copyOfRange(bytes, 20, bytes.length - 4);
     }
@@ -182,6 +183,15 @@ class InputLimitsCommandTest {
     void aDamagedFeaturesFileIsRefusedWithOneLine() throws IOException {
         Path features = run.resolve(FeaturesCsv.FILE_NAME);
         List<String> lines = Files.readAllLines(features);
+        try {
+            damagedFeatures(features, lines);
+        } finally {
+            Files.write(features, lines);
+        }
+        assertEquals(0, CliRunner.run("plot", run.toString(), "--panel-size", "120", "--points", "50").exitCode());
+    }
+
+    private static void damagedFeatures(Path features, List<String> lines) throws IOException {
         Files.write(features, new byte[0]);
         assertOneLine(CliRunner.run("plot", run.toString()), "error: " + features + ": is empty, expected the header label,x,y");
         List<String> withNaN = new ArrayList<>(lines);
@@ -191,8 +201,6 @@ class InputLimitsCommandTest {
         withNaN.set(5, "12,0.1,0.5");
         Files.write(features, withNaN);
         assertOneLine(CliRunner.run("plot", run.toString()), "error: " + features + ": line 6: label 12 is outside the 10 classes");
-        Files.write(features, lines);
-        assertEquals(0, CliRunner.run("plot", run.toString(), "--panel-size", "120", "--points", "50").exitCode());
     }
 
     /** Finding 8: --lr-steps 0 and -1 were accepted. */

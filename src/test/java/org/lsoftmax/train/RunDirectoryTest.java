@@ -242,6 +242,15 @@ class RunDirectoryTest {
      */
     @Test
     void aCrashAtAnyMomentOfAnyWriteLeavesAFolderThatResumesBitIdentically() throws IOException {
+        Path fast = TinyRuns.fastFolder(directory, "crashes");
+        try {
+            crashAtEveryMoment(fast);
+        } finally {
+            TinyRuns.delete(fast);
+        }
+    }
+
+    private static void crashAtEveryMoment(Path directory) throws IOException {
         Path template = directory.resolve("template");
         int steps = TinyRuns.stepsOf(() -> train(template, 3));
         // 3 moments per write: the manifest; epoch 1: metrics, last; epochs 2 and 3: metrics, previous, last
