@@ -36,6 +36,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
     static final int DEFAULT_EPOCHS = 10;
+    static final String DEFAULT_OUT = "runs/latest";
 
     @Option(names = "--data", paramLabel = "DIR",
             description = "Directory with the MNIST-style IDX files (default: /usr/share/datasets/fashion-mnist, "
@@ -45,7 +46,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--synthetic", description = "Use the built-in synthetic data even when Fashion-MNIST is installed.")
     boolean synthetic;
 
-    @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/latest", description = "Output directory (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "Output directory (default: " + DEFAULT_OUT + "; for a new run, when that holds another run, the first "
+                    + DEFAULT_OUT + "-N that does not, as the log says).")
     Path out;
 
     @Option(names = "--epochs", paramLabel = "N",
@@ -125,6 +128,10 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        boolean outGiven = out != null;
+        if (!outGiven) {
+            out = Path.of(DEFAULT_OUT);
+        }
         if (out.toString().isEmpty()) {
             throw new InvalidInputException("--out is empty: name a folder for the run (e.g. --out runs/m4)");
         }
@@ -141,7 +148,9 @@ public final class TrainCommand implements Callable<Integer> {
                 learningRate, TrainConfig.parseList(learningRateSteps), TrainConfig.DEFAULT_MOMENTUM,
                 TrainConfig.DEFAULT_WEIGHT_DECAY, epochs == null ? DEFAULT_EPOCHS : epochs, seed, betaSchedule(),
                 passSelection.pass);
-        try (RunDirectory run = RunDirectory.forNewRun(out, overwrite)) {
+        // the default folder never refuses a new run: it moves aside to runs/latest-N; a folder asked for does
+        try (RunDirectory run = outGiven || overwrite ? RunDirectory.forNewRun(out, overwrite) : RunDirectory.forNewRunBeside(out)) {
+            out = run.directory();
             TrainTestData rawData = DataOptions.load(data, synthetic);
             config = config.withPassName(passSelection.resolvedPass());
             try (Trainer trainer = Trainer.startIn(config, rawData, passOptions, run)) {

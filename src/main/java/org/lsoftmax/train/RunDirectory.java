@@ -118,6 +118,33 @@ public final class RunDirectory implements AutoCloseable {
     }
 
     /**
+     * The folder for a new run that was given no folder: {@code preferred} when it holds no run and is
+     * not in use, else the first of {@code preferred-2}, {@code preferred-3}, ... that does not; the log
+     * says which. Never replaces anything.
+     */
+    public static RunDirectory forNewRunBeside(Path preferred) {
+        for (int n = 1; n <= 1000; n++) {
+            Path candidate = n == 1 ? preferred : preferred.resolveSibling(preferred.getFileName() + "-" + n);
+            RunDirectory run;
+            try {
+                run = lock(candidate);
+            } catch (FolderInUseException inUse) {
+                continue;
+            }
+            if (!run.resultFiles().isEmpty()) {
+                run.close();
+                continue;
+            }
+            if (n > 1) {
+                LOG.info("{} holds another run: this run goes into {} (give --out to choose the folder)", preferred, candidate);
+            }
+            run.manifestToWrite = Manifest.create("new run", 0);
+            return run;
+        }
+        throw new InvalidInputException(preferred + " and " + preferred + "-2 .. -1000 all hold runs: give --out");
+    }
+
+    /**
      * The folder to continue {@code checkpointFile} in: the checkpoint's own folder, or a folder without
      * results (then the run branches: its history is copied from the checkpoint's folder). The
      * checkpoint is read once the folder is locked ({@link #checkpoint()}), so no other run can write it
@@ -352,8 +379,17 @@ public final class RunDirectory implements AutoCloseable {
     }
 
     private static InvalidInputException inUse(Path directory, String holder) {
-        return new InvalidInputException(directory + " is in use by another train" + holder
+        return new FolderInUseException(directory + " is in use by another train" + holder
                 + ": one run writes a run folder at a time; wait for it to end, or choose another --out");
+    }
+
+    /** The folder is locked by another run. */
+    private static final class FolderInUseException extends InvalidInputException {
+        private static final long serialVersionUID = 1L;
+
+        FolderInUseException(String message) {
+            super(message);
+        }
     }
 
     /** " (pid 1234, since ...)" from the lock file, read through the channel that failed to lock it. */

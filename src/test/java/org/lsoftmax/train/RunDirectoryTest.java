@@ -92,6 +92,22 @@ class RunDirectoryTest {
         assertEquals("the user's own file", Files.readString(run.resolve("notes.txt")), "only run files are replaced");
     }
 
+    /** A new run given no folder (train's default, runs/latest) never refuses and never replaces: it goes beside. */
+    @Test
+    void aNewRunWithoutAFolderGoesBesideTheRunsAlreadyThere() {
+        Path latest = directory.resolve("latest");
+        train(latest, 1);
+        try (RunDirectory held = RunDirectory.forNewRun(directory.resolve("latest-2"), false);
+                RunDirectory beside = RunDirectory.forNewRunBeside(latest)) {
+            assertEquals(directory.resolve("latest-3"), beside.directory(), "latest holds a run, latest-2 is in use");
+            assertNotNull(held.directory());
+        }
+        try (RunDirectory beside = RunDirectory.forNewRunBeside(latest)) {
+            assertEquals(directory.resolve("latest-2"), beside.directory(), "latest-2 was only locked, it holds no run");
+        }
+        assertEquals(1, MetricsCsv.read(latest.resolve(MetricsCsv.FILE_NAME)).size());
+    }
+
     /** Finding 2: two train processes on one folder alternated their checkpoints. */
     @Test
     void aSecondWriterIsRefusedWhileTheFolderIsHeld() {
