@@ -50,13 +50,13 @@ class RunFolderFuzzTest {
     private static synchronized Path freshFolder(String name) {
         try {
             if (root == null) {
-                // fsync costs nothing on a tmpfs: thousands of atomic writes a second
+                // fsync costs nothing on a tmpfs: thousands of atomic writes a second. One root for every run
+                // of the target (Jazzer may end the JVM before any exit hook); each execution deletes its folders
                 Path shm = Path.of("/dev/shm");
-                root = Files.createTempDirectory(Files.isDirectory(shm) && Files.isWritable(shm) ? shm
-                        : Path.of(System.getProperty("java.io.tmpdir")), "lsoftmax-run-fuzz");
-                root.toFile().deleteOnExit(); // each execution deletes its folders; the root goes at exit
+                Path base = Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
+                root = Files.createDirectories(base.resolve("lsoftmax-run-fuzz"));
             }
-            return root.resolve(name + "-" + folders++);
+            return root.resolve(name + "-" + ProcessHandle.current().pid() + "-" + folders++);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
