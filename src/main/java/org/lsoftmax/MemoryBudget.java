@@ -23,7 +23,7 @@ public final class MemoryBudget {
         if (bytes > free) {
             throw new InvalidInputException(String.format(
                     "%s needs about %.0f MiB (%d bytes) of Java heap, but only %.0f MiB of the %.0f MiB maximum are free:"
-                            + " lower the batch size or raise the heap (e.g. LSOFTMAX_JAVA_OPTS=-Xmx16g bin/lsoftmax ...)",
+                            + " use smaller inputs, shapes or batches, or raise the heap (e.g. LSOFTMAX_JAVA_OPTS=-Xmx16g bin/lsoftmax ...)",
                     what, bytes / MIB, bytes, free / MIB, runtime.maxMemory() / MIB));
         }
     }

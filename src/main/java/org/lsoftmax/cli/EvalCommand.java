@@ -1,13 +1,15 @@
 package org.lsoftmax.cli;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.lsoftmax.InvalidInputException;
+import org.lsoftmax.MemoryBudget;
 import org.lsoftmax.data.Npy;
 import org.lsoftmax.data.NpyArray;
+import org.lsoftmax.data.OutputFolders;
 import org.lsoftmax.head.HeadChecks;
+import org.lsoftmax.head.HeadOverflowException;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
 import org.lsoftmax.head.MarginLoss;
@@ -84,27 +86,49 @@ final class EvalCommand implements Callable<Integer> {
         HeadChecks.checkFinite(xFile.toString(), x64, d);
         HeadChecks.checkFinite(wFile.toString(), w64, d);
 
-        Files.createDirectories(outDir);
         String passName = passSelection.resolvedPass();
+        boolean float64 = passName.equals("reference");
+        long outputValues = (long) n * c + (long) n * d + (long) c * d + 1;
+        // the output place is checked before any computing: it exists or can be made, and has room
+        OutputFolders.prepare(outDir, "--out", (float64 ? 8 : 4) * outputValues + 4 * 128);
         double lossValue;
-        if (passName.equals("reference")) {
+        if (float64) {
+            // the pass's own buffers and the four float64 arrays this command keeps and writes
+            MemoryBudget.requireHeap("eval with the reference pass for the head " + shape,
+                    PassFactory.estimatedHeapBytes("reference", shape) + 8 * outputValues);
             ReferencePass pass = new ReferencePass(shape, loss);
             double[] logits = new double[n * c];
             double[] dx = new double[n * d];
             double[] dw = new double[c * d];
-            lossValue = pass.forward(x64, w64, labels, beta, logits);
-            pass.backward(dx, dw);
+            try {
+                lossValue = pass.forward(x64, w64, labels, beta, logits);
+                pass.backward(dx, dw);
+                HeadOverflowException.requireFinite("the logits", logits, c, x64, w64, d);
+                HeadOverflowException.requireFinite("dX", dx, d, x64, w64, d);
+                HeadOverflowException.requireFinite("dW", dw, d, x64, w64, d);
+            } catch (HeadOverflowException e) {
+                throw new InvalidInputException(xFile + " and " + wFile + ": " + e.getMessage(), e);
+            }
             Npy.writeFloat64(outDir.resolve("logits.npy"), new int[] {n, c}, logits);
             Npy.writeFloat64(outDir.resolve("loss.npy"), new int[0], new double[] {lossValue});
             Npy.writeFloat64(outDir.resolve("dx.npy"), new int[] {n, d}, dx);
             Npy.writeFloat64(outDir.resolve("dw.npy"), new int[] {c, d}, dw);
         } else {
+            float[] x32 = x.toFloats();
+            float[] w32 = w.toFloats();
             try (HeadPass pass = PassFactory.create(passName, shape, loss, passSelection.options())) {
                 float[] logits = new float[n * c];
                 float[] dx = new float[n * d];
                 float[] dw = new float[c * d];
-                lossValue = pass.forward(x.toFloats(), w.toFloats(), labels, beta, logits);
-                pass.backward(dx, dw);
+                try {
+                    lossValue = pass.forward(x32, w32, labels, beta, logits);
+                    pass.backward(dx, dw);
+                    HeadOverflowException.requireFinite("the logits", logits, c, x32, w32, d);
+                    HeadOverflowException.requireFinite("dX", dx, d, x32, w32, d);
+                    HeadOverflowException.requireFinite("dW", dw, d, x32, w32, d);
+                } catch (HeadOverflowException e) {
+                    throw new InvalidInputException(xFile + " and " + wFile + ": " + e.getMessage(), e);
+                }
                 Npy.writeFloat32(outDir.resolve("logits.npy"), new int[] {n, c}, logits);
                 Npy.writeFloat32(outDir.resolve("loss.npy"), new int[0], new float[] {(float) lossValue});
                 Npy.writeFloat32(outDir.resolve("dx.npy"), new int[] {n, d}, dx);

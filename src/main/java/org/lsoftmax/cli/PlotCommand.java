@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.jfree.chart.JFreeChart;
 import org.lsoftmax.InvalidInputException;
+import org.lsoftmax.data.OutputFolders;
 import org.lsoftmax.plot.Charts;
 import org.lsoftmax.plot.CurvesChart;
 import org.lsoftmax.plot.FeatureScatterChart;
@@ -40,12 +41,24 @@ public final class PlotCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Charts.ensureHeadless();
-        if (columns < 1 || maxPoints < 1 || panelSize < 100) {
-            throw new InvalidInputException("--columns and --points must be >= 1, --panel-size >= 100");
+        if (columns < 1 || maxPoints < 1 || panelSize < 100 || panelSize > Charts.MAX_SIDE) {
+            throw new InvalidInputException("--columns and --points must be >= 1, --panel-size in [100, " + Charts.MAX_SIDE
+                    + "], got " + columns + ", " + maxPoints + " and " + panelSize);
         }
         List<RunFolder> folders = new ArrayList<>();
         for (Path run : runs) {
             folders.add(RunFolder.read(run));
+        }
+        // every picture's place and size is checked before the first is drawn
+        for (Path run : runs) {
+            OutputFolders.prepare(run, "RUN", 4L << 20);
+        }
+        Charts.requirePictureFits("a --panel-size picture", panelSize, panelSize, 1);
+        if (out != null) {
+            OutputFolders.prepare(out, "--out", 16L << 20);
+            int panels = runs.size();
+            Charts.requirePictureFits("the feature grid", (long) Math.min(columns, panels) * panelSize,
+                    (long) ((panels + columns - 1) / columns) * panelSize, panels);
         }
         List<CurvesChart.Run> curves = new ArrayList<>();
         List<JFreeChart> scatterPanels = new ArrayList<>();

@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.data.Dataset;
 import org.lsoftmax.data.TrainTestData;
+import org.lsoftmax.head.PassOptions;
 import org.lsoftmax.linalg.MatrixProducts;
 import org.lsoftmax.linalg.Sgemm;
 import org.lsoftmax.model.Network;
@@ -42,6 +43,10 @@ public final class TestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (batch < 1) {
+            throw new InvalidInputException("--batch must be >= 1, got " + batch);
+        }
+        int workers = new PassOptions(threads, null).resolvedThreads(); // refuses a thread count out of range
         Checkpoint checkpoint = CheckpointFormat.read(checkpointFile);
         TrainTestData rawData = DataOptions.load(data, synthetic).restrictedTo(checkpoint.config().trainClasses());
         Dataset raw = switch (split) {
@@ -54,14 +59,18 @@ public final class TestCommand implements Callable<Integer> {
                     + checkpoint.classes() + " classes, " + raw.description() + " has " + raw.dimension() + " and "
                     + raw.classes());
         }
-        if (batch < 1) {
-            throw new InvalidInputException("--batch must be >= 1, got " + batch);
-        }
         Dataset dataset = checkpoint.normalization().apply(raw);
-        try (MatrixProducts products = new Sgemm(threads)) {
-            Network network = new Network(checkpoint.architecture(), batch, products);
+        // a batch larger than the split would only allocate rows that are never used
+        int rows = Math.min(batch, dataset.size());
+        Network.requireFits(checkpoint.architecture(), rows);
+        try (MatrixProducts products = new Sgemm(workers)) {
+            Network network = new Network(checkpoint.architecture(), rows, products);
             checkpoint.restoreInto(network, checkpointFile);
             Evaluation evaluation = Evaluator.evaluate(network, dataset, products, false, checkpoint.config().loss());
+            if (!Double.isFinite(evaluation.loss())) {
+                throw new InvalidInputException(checkpointFile + ": the network's logits overflow float32 on "
+                        + raw.description() + " (the loss is " + evaluation.loss() + "): its weights are too large to use");
+            }
             System.out.printf(Locale.ROOT, "checkpoint %s (%s, epoch %d) on %s, %d samples%n", checkpointFile,
                     checkpoint.config().loss(), checkpoint.epochsCompleted(), raw.description(), evaluation.size());
             System.out.printf(Locale.ROOT, "accuracy %.2f%%  loss %.4f  mean angle to own class %.2f deg, "

@@ -3,6 +3,7 @@ package org.lsoftmax.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.data.TrainTestData;
@@ -12,16 +13,19 @@ import org.lsoftmax.plot.RunPictures;
 import org.lsoftmax.train.BetaSchedule;
 import org.lsoftmax.train.Checkpoint;
 import org.lsoftmax.train.CheckpointFiles;
-import org.lsoftmax.train.CheckpointFormat;
+import org.lsoftmax.train.DivergenceEvent;
 import org.lsoftmax.train.DivergencePolicy;
 import org.lsoftmax.train.EpochMetrics;
+import org.lsoftmax.train.RunDirectory;
 import org.lsoftmax.train.TrainConfig;
 import org.lsoftmax.train.Trainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code lsoftmax train}: trains the MLP + L-Softmax network, writing metrics.csv and checkpoints to --out. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
@@ -31,6 +35,8 @@ import picocli.CommandLine.Option;
 public final class TrainCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
+    static final int DEFAULT_EPOCHS = 10;
+    static final String DEFAULT_OUT = "runs/latest";
 
     @Option(names = "--data", paramLabel = "DIR",
             description = "Directory with the MNIST-style IDX files (default: /usr/share/datasets/fashion-mnist, "
@@ -40,11 +46,15 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--synthetic", description = "Use the built-in synthetic data even when Fashion-MNIST is installed.")
     boolean synthetic;
 
-    @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/latest", description = "Output directory (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "Output directory (default: " + DEFAULT_OUT + "; for a new run, when that holds another run, the first "
+                    + DEFAULT_OUT + "-N that does not, as the log says).")
     Path out;
 
-    @Option(names = "--epochs", defaultValue = "10", description = "Total epochs (default: ${DEFAULT-VALUE}).")
-    int epochs;
+    @Option(names = "--epochs", paramLabel = "N",
+            description = "Total epochs (default: " + DEFAULT_EPOCHS + " for a new run; a resumed run continues to the "
+                    + "total stored in its checkpoint).")
+    Integer epochs;
 
     @Mixin
     LossOptions lossOptions;
@@ -106,8 +116,15 @@ public final class TrainCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--resume", arity = "0..1", fallbackValue = "", paramLabel = "CHECKPOINT",
-            description = "Continue from CHECKPOINT (default: OUT/last.ckpt); network, schedule and seed come from the checkpoint.")
+            description = "Continue from CHECKPOINT (default: OUT/last.ckpt); network, schedule and seed come from the checkpoint. "
+                    + "It writes into the checkpoint's own folder, or into an OUT without results (a branch).")
     String resume;
+
+    @Option(names = "--overwrite",
+            description = "Replace the results of another run in OUT (its metrics, checkpoints and pictures are deleted "
+                    + "when training starts); with --resume, also allow going back to a checkpoint older than another "
+                    + "one of its folder. Without it such an OUT is refused.")
+    boolean overwrite;
 
     @Option(names = "--max-divergence-retries", defaultValue = "3", paramLabel = "N",
             description = "Diverged steps (NaN/Inf loss, gradient or update) survived in a row, each skipped with the "
@@ -118,40 +135,125 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
+        boolean outGiven = out != null;
+        if (!outGiven) {
+            out = Path.of(DEFAULT_OUT);
+        }
+        if (out.toString().isEmpty()) {
+            throw new InvalidInputException("--out is empty: name a folder for the run (e.g. --out runs/m4)");
+        }
+        if (epochs != null && epochs < 1) {
+            throw new InvalidInputException("--epochs must be >= 1, got " + epochs);
+        }
         PassOptions passOptions = passSelection.options();
         DivergencePolicy divergencePolicy = DivergencePolicy.DEFAULTS.withMaxRetries(maxDivergenceRetries);
-        TrainTestData rawData = DataOptions.load(data, synthetic);
-        String pass = passSelection.resolvedPass();
-        Trainer trainer;
         if (resume != null) {
-            Path checkpointFile = resume.isEmpty() ? out.resolve(CheckpointFiles.LAST_FILE) : Path.of(resume);
-            if (resume.isEmpty() && !Files.isRegularFile(checkpointFile)) {
-                throw new InvalidInputException(checkpointFile + ": no checkpoint to resume from (train without --resume first)");
-            }
-            Checkpoint checkpoint = CheckpointFormat.read(checkpointFile);
-            LOG.info("Resuming: network, loss, schedule, learning rate, classes and seed come from {}; only --epochs, --pass, "
-                    + "--threads, --device, --max-divergence-retries and the data options apply", checkpointFile);
-            trainer = Trainer.resume(checkpoint, checkpointFile, epochs, pass, rawData, passOptions, out);
-        } else {
-            TrainConfig config = new TrainConfig(lossOptions.resolve(2), TrainConfig.parseList(hidden), featureDimension, batch,
-                    learningRate, TrainConfig.parseList(learningRateSteps), TrainConfig.DEFAULT_MOMENTUM,
-                    TrainConfig.DEFAULT_WEIGHT_DECAY, epochs, seed, betaSchedule(), pass,
-                    new TrainConfig.Warmup(marginWarmup, scaleWarmup), ClassList.parse(classes));
-            trainer = Trainer.start(config, rawData, passOptions, out);
+            return resume(passOptions, divergencePolicy);
         }
-        try (trainer) {
-            List<EpochMetrics> history = trainer.showProgress(!quiet).divergencePolicy(divergencePolicy).run();
-            if (!history.isEmpty()) {
-                List<Path> pictures = RunPictures.draw(RunFolder.read(out), 520, 4000);
-                EpochMetrics last = history.get(history.size() - 1);
-                System.out.printf(java.util.Locale.ROOT, "test accuracy %.2f%% after %d epochs; results in %s (%s)%n",
-                        100 * last.testAccuracy(), last.epoch(), out, String.join(", ", pictures.stream()
-                                .map(file -> file.getFileName().toString()).toList()));
+        // the options first (milliseconds), then the folder (refused before the data is read), then the data
+        TrainConfig config = new TrainConfig(lossOptions.resolve(2), TrainConfig.parseList(hidden), featureDimension, batch,
+                learningRate, TrainConfig.parseList(learningRateSteps), TrainConfig.DEFAULT_MOMENTUM,
+                TrainConfig.DEFAULT_WEIGHT_DECAY, epochs == null ? DEFAULT_EPOCHS : epochs, seed, betaSchedule(),
+                passSelection.pass, new TrainConfig.Warmup(marginWarmup, scaleWarmup), ClassList.parse(classes));
+        // the default folder never refuses a new run: it moves aside to runs/latest-N; a folder asked for does
+        try (RunDirectory run = outGiven || overwrite ? RunDirectory.forNewRun(out, overwrite) : RunDirectory.forNewRunBeside(out)) {
+            out = run.directory();
+            TrainTestData rawData = DataOptions.load(data, synthetic);
+            config = config.withPassName(passSelection.resolvedPass());
+            try (Trainer trainer = Trainer.startIn(config, rawData, passOptions, run)) {
+                train(trainer, divergencePolicy);
             }
         }
         return 0;
+    }
+
+    private Integer resume(PassOptions passOptions, DivergencePolicy divergencePolicy) {
+        Path checkpointFile = resume.isEmpty() ? out.resolve(CheckpointFiles.LAST_FILE) : Path.of(resume);
+        try (RunDirectory run = openForResume(checkpointFile)) {
+            Checkpoint checkpoint = run.checkpoint();
+            int done = checkpoint.epochsCompleted();
+            int total = epochs != null ? epochs : checkpoint.config().epochs();
+            if (total < done) {
+                throw new InvalidInputException("--epochs " + total + " is fewer than the " + done + " epochs " + checkpointFile
+                        + " has done: give a total of at least " + done);
+            }
+            if (total == done) {
+                spec.commandLine().getOut().printf(Locale.ROOT, "%s has done all %d epochs of its run: nothing to train (give --epochs N > %d "
+                        + "to extend it)%n", checkpointFile, done, done);
+                return 0;
+            }
+            LOG.info("Resuming {} after epoch {} of {}: training epochs {}-{}{} into {}; network, loss, schedule, "
+                    + "learning rate, classes and seed come from the checkpoint (only --epochs, --pass, --threads, --device, "
+                    + "--max-divergence-retries and the data options apply)", checkpointFile, done,
+                    checkpoint.config().epochs(), done + 1, total, epochs == null ? " (the run's stored total)" : "", out);
+            TrainTestData rawData = DataOptions.load(data, synthetic);
+            String pass = passSelection.resolvedPass();
+            try (Trainer trainer = Trainer.resumeIn(checkpoint, checkpointFile, total, pass, rawData, passOptions, run)) {
+                train(trainer, divergencePolicy);
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * The folder for the resume, locked before anything in it is looked at (a run writing it is named,
+     * not its half-written state); a missing or damaged last.ckpt names the intact previous.ckpt beside it.
+     */
+    private RunDirectory openForResume(Path checkpointFile) {
+        try {
+            return RunDirectory.forResume(out, checkpointFile, overwrite);
+        } catch (InvalidInputException e) {
+            if (resume.isEmpty() && e.getMessage().startsWith(checkpointFile + ": no such checkpoint file")) {
+                Path previous = out.resolve(CheckpointFiles.PREVIOUS_FILE);
+                throw new InvalidInputException(checkpointFile + ": no checkpoint to resume from ("
+                        + (CheckpointFiles.readIfValid(previous) != null ? previous + " is there: --resume=" + previous
+                                : "train without --resume first") + ")", e);
+            }
+            Path previous = checkpointFile.toAbsolutePath().resolveSibling(CheckpointFiles.PREVIOUS_FILE);
+            if (e.getMessage().startsWith(checkpointFile + ":") && checkpointFile.getFileName() != null
+                    && checkpointFile.getFileName().toString().equals(CheckpointFiles.LAST_FILE)) {
+                Checkpoint intact = CheckpointFiles.readIfValid(previous);
+                if (intact != null) {
+                    throw new InvalidInputException(e.getMessage() + "; " + checkpointFile.resolveSibling(CheckpointFiles.PREVIOUS_FILE)
+                            + " (epoch " + intact.epochsCompleted() + ") is intact: resume with --resume="
+                            + checkpointFile.resolveSibling(CheckpointFiles.PREVIOUS_FILE), e);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private void train(Trainer trainer, DivergencePolicy divergencePolicy) {
+        List<EpochMetrics> history = trainer.showProgress(!quiet).divergencePolicy(divergencePolicy).run();
+        if (history.isEmpty()) {
+            return;
+        }
+        List<Path> pictures = RunPictures.draw(RunFolder.read(out), 520, 4000);
+        EpochMetrics last = history.get(history.size() - 1);
+        spec.commandLine().getOut().printf(Locale.ROOT, "test accuracy %.2f%% after %d epochs; results in %s (%s)%s%n",
+                100 * last.testAccuracy(), last.epoch(), out, String.join(", ", pictures.stream()
+                        .map(file -> file.getFileName().toString()).toList()), divergenceSummary(trainer, divergencePolicy));
+    }
+
+    /**
+     * What the back-off did, for the summary line: steps that diverged and were skipped, each followed by
+     * the rest of its epoch at half the learning rate and a raised beta (nearer plain softmax).
+     */
+    private static String divergenceSummary(Trainer trainer, DivergencePolicy divergencePolicy) {
+        List<DivergenceEvent> events = trainer.divergenceEvents();
+        if (events.isEmpty()) {
+            return "";
+        }
+        long epochsAffected = events.stream().mapToInt(DivergenceEvent::epoch).distinct().count();
+        return String.format(Locale.ROOT, "; but %d training step(s) in %d epoch(s) diverged and were skipped, each "
+                + "followed by the rest of its epoch at a lower learning rate and with beta raised toward %.0f (nearer "
+                + "plain softmax: the margin was weakened or off), so these are not the results of the margin asked "
+                + "for: try a lower --lr", events.size(), epochsAffected, divergencePolicy.betaCap());
     }
 
     private BetaSchedule betaSchedule() {

@@ -54,8 +54,21 @@ public final class DatasetLoader {
 
     /** Reads the four IDX files of a directory. */
     public static TrainTestData loadIdxDirectory(Path directory) {
-        Dataset train = IdxReader.readDataset(find(directory, TRAIN_IMAGES), find(directory, TRAIN_LABELS));
-        Dataset test = IdxReader.readDataset(find(directory, TEST_IMAGES), find(directory, TEST_LABELS));
+        Path trainImages = find(directory, TRAIN_IMAGES);
+        Path trainLabels = find(directory, TRAIN_LABELS);
+        Path testImages = find(directory, TEST_IMAGES);
+        Path testLabels = find(directory, TEST_LABELS);
+        // the image shapes of both splits, from their headers, before either is read
+        int[] trainShape = IdxReader.readImageShape(trainImages);
+        int[] testShape = IdxReader.readImageShape(testImages);
+        if (trainShape[1] != testShape[1] || trainShape[2] != testShape[2]) {
+            throw new InvalidInputException(directory + ": the training images are " + trainShape[1] + " x " + trainShape[2]
+                    + " pixels (" + trainImages.getFileName() + ") but the test images " + testShape[1] + " x " + testShape[2]
+                    + " (" + testImages.getFileName() + "): both splits must have one image shape");
+        }
+        Dataset train = IdxReader.readDataset(trainImages, trainLabels);
+        // the training split sets the classes; the test split may lack some, never have others
+        Dataset test = IdxReader.readDataset(testImages, testLabels, train.classes());
         LOG.info("Loaded {}: {} training and {} test samples of {} features, {} classes", directory,
                 train.size(), test.size(), train.dimension(), train.classes());
         return new TrainTestData(train, test);

@@ -1,5 +1,7 @@
 package org.lsoftmax.data;
 
+import org.lsoftmax.MemoryBudget;
+
 /**
  * Input standardisation {@code x' = (x - mean) / std} with one mean and one standard deviation over
  * all values of the training split (a per-pixel std would be 0 on MNIST's always-black border). The
@@ -28,6 +30,7 @@ public record Normalization(float mean, float std) {
     /** A normalised copy; the input is not modified. */
     public Dataset apply(Dataset data) {
         float[] source = data.features();
+        MemoryBudget.requireHeap("normalising " + data.description(), 4L * source.length);
         float[] normalised = new float[source.length];
         float inverseStd = 1f / std;
         for (int i = 0; i < source.length; i++) {

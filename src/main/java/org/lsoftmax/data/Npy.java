@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.lsoftmax.InvalidInputException;
+import org.lsoftmax.MemoryBudget;
 
 /**
  * Reads and writes NumPy {@code .npy} files (format versions 1.0, 2.0 and 3.0).
@@ -39,6 +40,13 @@ public final class Npy {
     public static NpyArray read(Path file) {
         byte[] bytes;
         try {
+            if (!Files.exists(file)) {
+                throw new NoSuchFileException(file.toString());
+            }
+            if (!Files.isRegularFile(file)) {
+                throw new InvalidInputException(file + ": not a regular file, expected a .npy file");
+            }
+            MemoryBudget.requireHeap("reading " + file, Files.size(file));
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(file + ": no such file");
@@ -80,6 +88,18 @@ public final class Npy {
                 major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
         int dataStart = headerStart + (int) headerLength;
 
+        for (String key : new String[] {"descr", "fortran_order", "shape"}) {
+            Matcher occurrences = Pattern.compile("['\"]" + key + "['\"]\\s*:").matcher(header);
+            int count = 0;
+            while (occurrences.find()) {
+                count++;
+            }
+            if (count > 1) {
+                // NumPy's dict literal keeps the last one; this reader would take the first: refuse rather than differ
+                throw new InvalidInputException(source + ": malformed .npy header, the key '" + key + "' appears " + count
+                        + " times (header " + header.trim() + ")");
+            }
+        }
         Matcher descrMatcher = DESCR.matcher(header);
         if (!descrMatcher.find()) {
             if (DESCR_ANY.matcher(header).find()) {
@@ -120,6 +140,8 @@ public final class Npy {
 
         ByteBuffer data = ByteBuffer.wrap(bytes, dataStart, (int) expectedBytes).order(NpyDtype.byteOrder(descr));
         int size = (int) count;
+        // values are held as 8-byte doubles or longs, and Fortran order needs an index map
+        MemoryBudget.requireHeap(source + ": " + NpyArray.shapeString(shape) + " " + descr, (8L + (fortranOrder ? 4 : 0)) * size);
         int[] cOrder = fortranOrder ? fortranToCOrder(shape) : null;
         if (dtype.isFloating()) {
             double[] values = new double[size];

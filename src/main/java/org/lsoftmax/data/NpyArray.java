@@ -28,12 +28,20 @@ public record NpyArray(String source, NpyDtype dtype, int[] shape, double[] doub
         return shapeString(shape);
     }
 
-    /** The values as float32, for a float array. */
+    /**
+     * The values as float32, for a float array; a finite float64 value beyond float32's range (it would
+     * become an infinity) is refused, naming where it is.
+     */
     public float[] toFloats() {
         double[] values = requireFloating();
         float[] result = new float[values.length];
         for (int i = 0; i < values.length; i++) {
             result[i] = (float) values[i];
+            if (Float.isInfinite(result[i]) && Double.isFinite(values[i])) {
+                String where = shape.length == 2 ? "row " + i / shape[1] + ", column " + i % shape[1] : "index " + i;
+                throw new InvalidInputException(source + ": the value " + values[i] + " at " + where
+                        + " does not fit float32 (magnitudes up to 3.4e38); read it with a float64 pass (--pass reference)");
+            }
         }
         return result;
     }

@@ -2,6 +2,8 @@ package org.lsoftmax.model;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.lsoftmax.InvalidInputException;
+import org.lsoftmax.MemoryBudget;
 import org.lsoftmax.linalg.MatrixProducts;
 import org.lsoftmax.math.SplitMix64;
 
@@ -22,6 +24,7 @@ public final class Network {
 
     /** Builds the network for batches of up to {@code maxRows} samples, with zero weights (see {@link #initialise}). */
     public Network(Architecture architecture, int maxRows, MatrixProducts products) {
+        requireFits(architecture, maxRows);
         this.architecture = architecture;
         this.maxRows = maxRows;
         int width = architecture.inputSize();
@@ -102,6 +105,61 @@ public final class Network {
 
     public List<Layer> layers() {
         return List.copyOf(layers);
+    }
+
+    /** The number of parameters (weights, biases, PReLU slopes, class weights) of a network of this shape. */
+    public static long parameterCount(Architecture architecture) {
+        long count = 0;
+        long width = architecture.inputSize();
+        for (int hidden : architecture.hidden()) {
+            count += width * hidden + hidden + hidden; // weight, bias, PReLU slope
+            width = hidden;
+        }
+        count += width * architecture.featureDimension() + architecture.featureDimension();
+        return count + (long) architecture.classes() * architecture.featureDimension();
+    }
+
+    /**
+     * Heap bytes of a network for batches of {@code maxRows}: value, gradient and momentum of every
+     * parameter plus a packed copy for the products, and each layer's output and input-gradient buffers.
+     */
+    public static long estimatedHeapBytes(Architecture architecture, int maxRows) {
+        long activations = 0;
+        long width = architecture.inputSize();
+        for (int hidden : architecture.hidden()) {
+            activations += 2L * hidden + width + 2L * hidden; // dense output and input gradient, PReLU output and gradient
+            width = hidden;
+        }
+        activations += architecture.featureDimension() + width;
+        return 16 * parameterCount(architecture) + 4 * activations * maxRows;
+    }
+
+    /**
+     * Refuses, before anything is allocated, a network whose arrays a Java array cannot hold or whose
+     * buffers do not fit the heap ({@link MemoryBudget}).
+     */
+    public static void requireFits(Architecture architecture, int maxRows) {
+        if (maxRows < 1) {
+            throw new InvalidInputException("batch size must be >= 1, got " + maxRows);
+        }
+        long width = architecture.inputSize();
+        List<Integer> widths = new ArrayList<>(architecture.hidden());
+        widths.add(architecture.featureDimension());
+        for (int next : widths) {
+            long largest = Math.max(width * next, (long) maxRows * Math.max(width, next));
+            if (largest > Integer.MAX_VALUE - 16) {
+                throw new InvalidInputException("the network " + architecture + " with batches of " + maxRows
+                        + " needs an array of " + largest + " values (a layer of " + width + " -> " + next
+                        + "), more than a Java array can hold");
+            }
+            width = next;
+        }
+        if ((long) architecture.classes() * architecture.featureDimension() > Integer.MAX_VALUE - 16) {
+            throw new InvalidInputException("the network " + architecture + " needs " + architecture.classes() + " x "
+                    + architecture.featureDimension() + " class weights, more than a Java array can hold");
+        }
+        MemoryBudget.requireHeap("the network " + architecture + " with batches of " + maxRows,
+                estimatedHeapBytes(architecture, maxRows));
     }
 
     private void checkRows(int rows) {

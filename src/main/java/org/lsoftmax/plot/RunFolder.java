@@ -38,6 +38,16 @@ public record RunFolder(Path directory, List<EpochMetrics> metrics, Checkpoint c
             FeaturesCsv.Points points = FeaturesCsv.read(featuresFile);
             labels = points.labels();
             features = points.points();
+            if (checkpoint.config().featureDimension() != 2) {
+                throw new InvalidInputException(featuresFile + ": 2-D features beside " + checkpointFile + " of "
+                        + checkpoint.config().featureDimension() + "-D features: the two files are not of one run");
+            }
+            for (int i = 0; i < labels.length; i++) {
+                if (labels[i] >= checkpoint.classes()) {
+                    throw new InvalidInputException(featuresFile + ": line " + (i + 2) + ": label " + labels[i]
+                            + " is outside the " + checkpoint.classes() + " classes of " + checkpointFile);
+                }
+            }
         }
         return new RunFolder(directory, metrics, checkpoint, labels, features);
     }

@@ -16,7 +16,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32;
 import org.lsoftmax.InvalidInputException;
+import org.lsoftmax.MemoryBudget;
+import org.lsoftmax.data.IoErrors;
 import org.lsoftmax.data.Normalization;
+import org.lsoftmax.model.Architecture;
+import org.lsoftmax.model.Network;
 
 /**
  * The checkpoint file: a {@link Checkpoint} as bytes and back, every byte checked on the way in.
@@ -66,6 +70,15 @@ public final class CheckpointFormat {
         return file.array();
     }
 
+    /** The length of {@link #toBytes}, computed without writing the file's bytes. */
+    public static long sizeOf(Checkpoint checkpoint) {
+        long payload = 4 + 8 + 4 + 4 + 4 + 4 + 4 + checkpoint.config().toText().getBytes(StandardCharsets.UTF_8).length + 4;
+        for (Checkpoint.Tensor tensor : checkpoint.tensors()) {
+            payload += 4 + tensor.name().getBytes(StandardCharsets.UTF_8).length + 4 + 8L * tensor.values().length;
+        }
+        return HEADER_BYTES + payload + TRAILER_BYTES;
+    }
+
     private static byte[] payloadBytes(Checkpoint checkpoint) {
         try {
             ByteArrayOutputStream buffer = new ByteArrayOutputStream();
@@ -100,11 +113,20 @@ public final class CheckpointFormat {
     public static Checkpoint read(Path file) {
         byte[] bytes;
         try {
+            if (!Files.exists(file)) {
+                throw new NoSuchFileException(file.toString());
+            }
+            if (!Files.isRegularFile(file)) {
+                // a FIFO would block the read forever, a device like /dev/zero would never end
+                throw new InvalidInputException(file + ": not a checkpoint (not a regular file)");
+            }
+            // the bytes, the payload copy and the parameters as floats
+            MemoryBudget.requireHeap("reading the checkpoint " + file, 3 * Files.size(file));
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(file + ": no such checkpoint file", e);
         } catch (IOException e) {
-            throw new InvalidInputException(file + ": checkpoint cannot be read (" + e.getMessage() + ")", e);
+            throw new InvalidInputException(file + ": checkpoint cannot be read (" + IoErrors.describe(e) + ")", e);
         }
         return fromBytes(bytes, file);
     }
@@ -183,7 +205,46 @@ public final class CheckpointFormat {
         if (in.available() != 0) {
             throw new InvalidInputException(file + ": " + in.available() + " unexpected bytes after the parameters");
         }
-        return new Checkpoint(config, normalization, inputSize, classes, epochsCompleted, iteration, tensors);
+        Checkpoint checkpoint = new Checkpoint(config, normalization, inputSize, classes, epochsCompleted, iteration, tensors);
+        checkContent(checkpoint, file);
+        return checkpoint;
+    }
+
+    /**
+     * What a well-formed payload must also be to be used: counts that make sense, a usable normalisation,
+     * a network whose size is the parameters the file holds (so that a crafted configuration cannot make
+     * the reader build a network of billions of values), and finite values everywhere.
+     */
+    private static void checkContent(Checkpoint checkpoint, Path file) {
+        if (checkpoint.epochsCompleted() < 0 || checkpoint.iteration() < 0) {
+            throw new InvalidInputException(file + ": checkpoint announces " + checkpoint.epochsCompleted() + " epochs and "
+                    + checkpoint.iteration() + " iterations");
+        }
+        Normalization normalization = checkpoint.normalization();
+        if (!Float.isFinite(normalization.mean()) || !(normalization.std() > 0f) || !Float.isFinite(normalization.std())) {
+            throw new InvalidInputException(file + ": unusable input normalisation (mean " + normalization.mean() + ", std "
+                    + normalization.std() + "): the std must be a finite number > 0");
+        }
+        Architecture architecture;
+        try {
+            architecture = checkpoint.architecture();
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException(file + ": " + e.getMessage(), e);
+        }
+        long held = 0;
+        for (Checkpoint.Tensor tensor : checkpoint.tensors()) {
+            held += tensor.values().length;
+        }
+        long expected = Network.parameterCount(architecture);
+        if (held != expected) {
+            throw new InvalidInputException(file + ": its configuration describes the network " + architecture + " of "
+                    + expected + " parameters, but the file holds " + held);
+        }
+        OffendingValue nonFinite = checkpoint.firstNonFinite();
+        if (nonFinite != null) {
+            throw new InvalidInputException(file + ": checkpoint holds a non-finite value: " + nonFinite.summary()
+                    + " at index " + nonFinite.index());
+        }
     }
 
     private static void writeString(DataOutputStream out, String text) throws IOException {

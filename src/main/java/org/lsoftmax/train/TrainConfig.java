@@ -73,6 +73,12 @@ public record TrainConfig(MarginLoss loss, List<Integer> hidden, int featureDime
         if (epochs < 1) {
             throw new InvalidInputException("epochs must be >= 1, got " + epochs);
         }
+        for (int step : learningRateSteps) {
+            if (step < 1) {
+                throw new InvalidInputException("learning-rate steps are 1-based epochs, so each must be >= 1, got "
+                        + learningRateSteps);
+            }
+        }
         for (int width : hidden) {
             if (width < 1) {
                 throw new InvalidInputException("hidden layer widths must be >= 1, got " + hidden);
@@ -175,7 +181,10 @@ public record TrainConfig(MarginLoss loss, List<Integer> hidden, int featureDime
         } catch (IOException | NumberFormatException e) {
             throw new InvalidInputException(source + ": unreadable training configuration (" + e.getMessage() + ")", e);
         } catch (InvalidInputException e) {
-            throw new InvalidInputException(source + ": " + e.getMessage(), e);
+            if (e.getMessage().startsWith(source + ":")) {
+                throw e;
+            }
+            throw new InvalidInputException(source + ": training configuration: " + e.getMessage(), e);
         }
     }
 

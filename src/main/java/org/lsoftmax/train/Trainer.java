@@ -1,8 +1,5 @@
 package org.lsoftmax.train;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,6 +8,7 @@ import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.data.Dataset;
 import org.lsoftmax.data.Normalization;
 import org.lsoftmax.data.TrainTestData;
+import org.lsoftmax.head.HeadOverflowException;
 import org.lsoftmax.head.HeadShape;
 import org.lsoftmax.head.MarginHead;
 import org.lsoftmax.head.PassOptions;
@@ -56,7 +54,10 @@ public final class Trainer implements AutoCloseable {
     private final Dataset train;
     private final Dataset test;
     private final Normalization normalization;
-    private final Path outputDirectory;
+    /** Where metrics.csv and the checkpoints go; null writes nothing (tests). */
+    private final RunDirectory runDirectory;
+    /** Whether this trainer opened {@link #runDirectory} (and closes it). */
+    private final boolean ownsRunDirectory;
     private final MatrixProducts products;
     private final Network network;
     private final MarginHead head;
@@ -74,13 +75,14 @@ public final class Trainer implements AutoCloseable {
     private int lastGoodCheckpointEpoch;
 
     private Trainer(TrainConfig config, TrainTestData rawData, Normalization normalization, PassOptions passOptions,
-            Path outputDirectory) {
+            RunDirectory runDirectory, boolean ownsRunDirectory) {
         this.config = config;
         this.normalization = normalization;
+        this.runDirectory = runDirectory;
+        this.ownsRunDirectory = ownsRunDirectory;
         TrainTestData data = rawData.restrictedTo(config.trainClasses());
         this.train = normalization.apply(data.train());
         this.test = normalization.apply(data.test());
-        this.outputDirectory = outputDirectory;
         if (config.batchSize() > train.size()) {
             throw new InvalidInputException("batch size " + config.batchSize() + " is larger than the " + train.size()
                     + " training samples");
@@ -101,34 +103,92 @@ public final class Trainer implements AutoCloseable {
     /**
      * A fresh run: normalisation fitted on the training split, weights from the seed.
      *
-     * @param outputDirectory where metrics.csv and checkpoints go; null writes nothing (tests)
+     * @param outputDirectory where metrics.csv and checkpoints go, opened as a new run's
+     *                        {@link RunDirectory} (and closed with the trainer); null writes nothing (tests)
      */
     public static Trainer start(TrainConfig config, TrainTestData rawData, PassOptions passOptions, Path outputDirectory) {
-        Trainer trainer = new Trainer(config, rawData, Normalization.fit(rawData.restrictedTo(config.trainClasses()).train()), passOptions,
-                outputDirectory);
-        trainer.network.initialise(SplitMix64.forStream(config.seed(), INIT_STREAM));
-        trainer.lastGoodSnapshot = trainer.checkpoint();
+        if (outputDirectory == null) {
+            return startIn(config, rawData, passOptions, null, false);
+        }
+        return startIn(config, rawData, passOptions, RunDirectory.forNewRun(outputDirectory, false), true);
+    }
+
+    /** A fresh run writing into {@code run}, which the caller opened (and closes, after the trainer). */
+    public static Trainer startIn(TrainConfig config, TrainTestData rawData, PassOptions passOptions, RunDirectory run) {
+        return startIn(config, rawData, passOptions, run, false);
+    }
+
+    private static Trainer startIn(TrainConfig config, TrainTestData rawData, PassOptions passOptions, RunDirectory run,
+            boolean ownsRun) {
+        Trainer trainer;
+        try {
+            trainer = new Trainer(config, rawData, Normalization.fit(rawData.restrictedTo(config.trainClasses()).train()), passOptions, run, ownsRun);
+        } catch (RuntimeException | Error e) {
+            if (ownsRun) {
+                run.close();
+            }
+            throw e;
+        }
+        try {
+            trainer.network.initialise(SplitMix64.forStream(config.seed(), INIT_STREAM));
+            trainer.lastGoodSnapshot = trainer.checkpoint();
+            trainer.beginWriting();
+        } catch (RuntimeException | Error e) {
+            trainer.close();
+            throw e;
+        }
         return trainer;
     }
 
     /**
      * Continues a run from a checkpoint with its configuration, except the total epoch count and the
      * pass (which only changes speed, and the last bits of the numbers), which may be given anew.
+     *
+     * @param epochs          the total to reach, at least the checkpoint's epochs
+     * @param outputDirectory opened as the {@link RunDirectory} of a resume from {@code source} (and closed
+     *                        with the trainer); null writes nothing (tests)
      */
     public static Trainer resume(Checkpoint checkpoint, Path source, int epochs, String passName, TrainTestData rawData,
             PassOptions passOptions, Path outputDirectory) {
-        int dataClasses = rawData.restrictedTo(checkpoint.config().trainClasses()).classes();
-        if (rawData.dimension() != checkpoint.inputSize() || dataClasses != checkpoint.classes()) {
-            throw new InvalidInputException(source + " was trained on " + checkpoint.inputSize() + " features and "
-                    + checkpoint.classes() + " classes, the data has " + rawData.dimension() + " and " + dataClasses);
+        if (outputDirectory == null) {
+            return resumeIn(checkpoint, source, epochs, passName, rawData, passOptions, null, false);
         }
-        TrainConfig config = checkpoint.config().withEpochs(epochs).withPassName(passName);
-        OffendingValue nonFinite = checkpoint.firstNonFinite();
-        if (nonFinite != null) {
-            throw new InvalidInputException(source + ": checkpoint holds a non-finite value: " + nonFinite.summary()
-                    + " at index " + nonFinite.index());
+        return resumeIn(checkpoint, source, epochs, passName, rawData, passOptions,
+                RunDirectory.forResume(outputDirectory, source, false), true);
+    }
+
+    /** Continues a run writing into {@code run}, which the caller opened for this resume (and closes, after the trainer). */
+    public static Trainer resumeIn(Checkpoint checkpoint, Path source, int epochs, String passName, TrainTestData rawData,
+            PassOptions passOptions, RunDirectory run) {
+        return resumeIn(checkpoint, source, epochs, passName, rawData, passOptions, run, false);
+    }
+
+    private static Trainer resumeIn(Checkpoint checkpoint, Path source, int epochs, String passName,
+            TrainTestData rawData, PassOptions passOptions, RunDirectory run, boolean ownsRun) {
+        Trainer trainer;
+        try {
+            int dataClasses = rawData.restrictedTo(checkpoint.config().trainClasses()).classes();
+            if (rawData.dimension() != checkpoint.inputSize() || dataClasses != checkpoint.classes()) {
+                throw new InvalidInputException(source + " was trained on " + checkpoint.inputSize() + " features and "
+                        + checkpoint.classes() + " classes, the data has " + rawData.dimension() + " and " + dataClasses);
+            }
+            if (epochs < checkpoint.epochsCompleted()) {
+                throw new InvalidInputException(source + " is at epoch " + checkpoint.epochsCompleted() + ": a total of "
+                        + epochs + " epochs is fewer than are done");
+            }
+            TrainConfig config = checkpoint.config().withEpochs(epochs).withPassName(passName);
+            OffendingValue nonFinite = checkpoint.firstNonFinite();
+            if (nonFinite != null) {
+                throw new InvalidInputException(source + ": checkpoint holds a non-finite value: " + nonFinite.summary()
+                        + " at index " + nonFinite.index());
+            }
+            trainer = new Trainer(config, rawData, checkpoint.normalization(), passOptions, run, ownsRun);
+        } catch (RuntimeException | Error e) {
+            if (ownsRun) {
+                run.close();
+            }
+            throw e;
         }
-        Trainer trainer = new Trainer(config, rawData, checkpoint.normalization(), passOptions, outputDirectory);
         try {
             checkpoint.restoreInto(trainer.network, source);
             trainer.epochsCompleted = checkpoint.epochsCompleted();
@@ -136,19 +196,23 @@ public final class Trainer implements AutoCloseable {
             trainer.lastGoodSnapshot = trainer.checkpoint();
             trainer.lastGoodCheckpointFile = source;
             trainer.lastGoodCheckpointEpoch = checkpoint.epochsCompleted();
-            if (outputDirectory != null && Files.isRegularFile(outputDirectory.resolve(MetricsCsv.FILE_NAME))) {
-                for (EpochMetrics row : MetricsCsv.read(outputDirectory.resolve(MetricsCsv.FILE_NAME))) {
-                    if (row.epoch() <= trainer.epochsCompleted) {
-                        trainer.history.add(row);
-                    }
-                }
+            if (run != null) {
+                trainer.history.addAll(run.history(checkpoint));
             }
+            trainer.beginWriting();
         } catch (RuntimeException | Error e) {
             trainer.close(); // a checkpoint that does not fit must not leave the trainer's worker threads behind
             throw e;
         }
         LOG.info("Resuming from {} after epoch {} (iteration {})", source, trainer.epochsCompleted, trainer.iteration);
         return trainer;
+    }
+
+    /** Checks the run folder's room for this network's checkpoints, and starts the run there ({@link RunDirectory#begin}). */
+    private void beginWriting() {
+        if (runDirectory != null) {
+            runDirectory.begin(CheckpointFormat.sizeOf(lastGoodSnapshot));
+        }
     }
 
     public Trainer showProgress(boolean show) {
@@ -176,8 +240,9 @@ public final class Trainer implements AutoCloseable {
         while (epochsCompleted < config.epochs()) {
             trainEpoch();
         }
-        if (outputDirectory != null && config.featureDimension() == 2) {
-            FeaturesCsv.write(outputDirectory.resolve(FeaturesCsv.FILE_NAME), test.labels(), evaluateTest(true).features());
+        if (runDirectory != null && config.featureDimension() == 2) {
+            FeaturesCsv.write(runDirectory.directory().resolve(FeaturesCsv.FILE_NAME), test.labels(),
+                    evaluateTest(true).features());
         }
         return List.copyOf(history);
     }
@@ -265,15 +330,9 @@ public final class Trainer implements AutoCloseable {
             LOG.warn("epoch {}: {} of {} steps diverged and were not applied (see the warnings above)", epoch,
                     batches - appliedSteps, batches);
         }
-        if (outputDirectory != null) {
-            try {
-                Files.createDirectories(outputDirectory);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot create " + outputDirectory, e);
-            }
-            MetricsCsv.write(outputDirectory.resolve(MetricsCsv.FILE_NAME), history);
-            CheckpointFiles.saveRotating(state, outputDirectory);
-            lastGoodCheckpointFile = outputDirectory.resolve(CheckpointFiles.LAST_FILE);
+        if (runDirectory != null) {
+            runDirectory.saveEpoch(history, state);
+            lastGoodCheckpointFile = runDirectory.lastCheckpointFile();
             lastGoodCheckpointEpoch = epoch;
         }
         return metrics;
@@ -308,7 +367,11 @@ public final class Trainer implements AutoCloseable {
         if (problem != null) {
             return problem;
         }
-        step.loss = head.forward(features, step.labels, beta);
+        try {
+            step.loss = head.forward(features, step.labels, beta);
+        } catch (HeadOverflowException overflow) {
+            return OffendingValue.scalar("loss", overflow.loss());
+        }
         if (!Double.isFinite(step.loss)) {
             return OffendingValue.scalar("loss", step.loss);
         }
@@ -431,7 +494,13 @@ public final class Trainer implements AutoCloseable {
 
     @Override
     public void close() {
-        head.close();
-        products.close();
+        try {
+            head.close();
+            products.close();
+        } finally {
+            if (ownsRunDirectory) {
+                runDirectory.close();
+            }
+        }
     }
 }

@@ -159,4 +159,59 @@ class IdxReaderTest {
         assertEquals(2, data.test().size());
         assertEquals(2, data.classes());
     }
+
+    /** Issue 14, finding 8: test images of 14 x 56 were accepted beside training images of 28 x 28 (both 784 pixels). */
+    @Test
+    void loaderRefusesSplitsOfDifferentImageShapes() throws IOException {
+        write("train-images-idx3-ubyte", imagesFile(4, 28, 28));
+        write("train-labels-idx1-ubyte", labelsFile(0, 1, 1, 0));
+        write("t10k-images-idx3-ubyte.gz", gzip(imagesFile(2, 14, 56)));
+        write("t10k-labels-idx1-ubyte", labelsFile(1, 0));
+        InvalidInputException error = assertThrows(InvalidInputException.class, () -> DatasetLoader.load(directory));
+        assertEquals(directory + ": the training images are 28 x 28 pixels (train-images-idx3-ubyte) but the test "
+                + "images 14 x 56 (t10k-images-idx3-ubyte.gz): both splits must have one image shape", error.getMessage());
+    }
+
+    /** Issue 14, finding 8: a label 255 silently made a 256-class head. */
+    @Test
+    void labelsMustBeTheClassesZeroToCMinusOneEachPresent() throws IOException {
+        Path images = write("images", imagesFile(5, 2, 2));
+        Path labels = write("labels", labelsFile(0, 1, 2, 1, 255));
+        InvalidInputException error = assertRejected(labels, () -> IdxReader.readDataset(images, labels));
+        assertEquals(labels + ": labels must be the classes 0..255 with each one present, but 252 never occur (3-254) "
+                + "beside the largest label 255: a damaged file, or labels of another data set?", error.getMessage());
+        Path gaps = write("gaps", labelsFile(0, 2, 4, 4, 6));
+        assertRejected(gaps, () -> IdxReader.readDataset(images, gaps), "3 never occur (1, 3, 5)");
+        // the test split may lack classes, never hold others
+        Path test = write("test-labels", labelsFile(1, 1, 1, 1, 3));
+        assertEquals(3, IdxReader.readDataset(images, write("test-ok", labelsFile(1, 1, 0, 1, 2)), 3).classes());
+        assertRejected(test, () -> IdxReader.readDataset(images, test, 3), "label 3 (number 4) is not one of the 3 classes 0..2");
+    }
+
+    /**
+     * Issue 14, finding 10: a small gzip file that inflates to gigabytes was read whole before its header
+     * was looked at. Now only what the header announces is held; the rest is counted, and refused.
+     */
+    @Test
+    void aGzipFileIsReadNoFurtherThanItsHeaderAnnounces() throws IOException {
+        byte[] header = imagesFile(3, 2, 2);
+        java.io.ByteArrayOutputStream compressed = new java.io.ByteArrayOutputStream();
+        try (GZIPOutputStream gzip = new GZIPOutputStream(compressed)) {
+            gzip.write(header);
+            byte[] zeros = new byte[1 << 20];
+            for (int i = 0; i < 8; i++) {
+                gzip.write(zeros);
+            }
+        }
+        Path bomb = write("bomb.gz", compressed.toByteArray());
+        assertTrue(Files.size(bomb) < 100_000, "compressed: " + Files.size(bomb));
+        assertRejected(bomb, () -> IdxReader.readImages(bomb), "8388608 unexpected bytes after the 12 bytes of 3 images of 2 x 2 pixels");
+        assertArrayEquals(new int[] {3, 2, 2}, IdxReader.readImageShape(bomb), "the header alone");
+    }
+
+    @Test
+    void onlyRegularFilesAreRead() throws IOException {
+        Path folder = Files.createDirectory(directory.resolve("a-folder"));
+        assertRejected(folder, () -> IdxReader.readLabels(folder), "not a regular file");
+    }
 }

@@ -119,4 +119,26 @@ class NpyTest {
         assertEquals("f4_v1.npy: expected a 1-d array (N labels), got shape (2, 3)",
                 assertThrows(InvalidInputException.class, () -> fixture("f4_v1.npy").requireRank(1, "N labels")).getMessage());
     }
+
+    /**
+     * Issue 14, finding 8: a header with a second 'shape' key was read by its first one, NumPy reads its
+     * last: refused, whatever key is repeated.
+     */
+    @Test
+    void aHeaderThatRepeatsAKeyIsRefused() {
+        for (String key : new String[] {"shape", "descr", "fortran_order"}) {
+            String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), ";
+            dict += switch (key) {
+                case "shape" -> "'shape': (1,), }";
+                case "descr" -> "'descr': '<f8', }";
+                default -> "'fortran_order': True, }";
+            };
+            byte[] headerText = (dict + " ".repeat(64) + "\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            java.nio.ByteBuffer file = java.nio.ByteBuffer.allocate(10 + headerText.length + 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            file.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) headerText.length).put(headerText);
+            InvalidInputException error = assertThrows(InvalidInputException.class, () -> Npy.parse("dup.npy", file.array()));
+            assertTrue(error.getMessage().startsWith("dup.npy: malformed .npy header, the key '" + key + "' appears 2 times"),
+                    error.getMessage());
+        }
+    }
 }

@@ -2,6 +2,7 @@ package org.lsoftmax.head.jvm;
 
 import org.lsoftmax.head.ClassGroups;
 import org.lsoftmax.head.HeadChecks;
+import org.lsoftmax.head.HeadOverflowException;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
 import org.lsoftmax.head.MarginLoss;
@@ -185,6 +186,10 @@ public final class JvmPass implements HeadPass {
         double lossSum = 0.0;
         for (int i = 0; i < n; i++) {
             lossSum += rowLoss[i];
+        }
+        if (!Double.isFinite(lossSum)) {
+            // finite inputs, so an overflow of a logit or the loss: one bad row makes the sum NaN or infinite
+            throw HeadOverflowException.ofLoss(lossSum / n, x, w, shape.features());
         }
         return lossSum / n;
     }

@@ -2,6 +2,7 @@ package org.lsoftmax.head.reference;
 
 import java.util.Arrays;
 import org.lsoftmax.head.HeadChecks;
+import org.lsoftmax.head.HeadOverflowException;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
 import org.lsoftmax.head.MarginLoss;
@@ -150,6 +151,9 @@ public final class ReferencePass implements HeadPass {
                 probabilities[i * c + j] = Math.exp(logits[i * c + j] - logSumExp);
             }
             lossSum += logSumExp - logits[i * c + labels[i]];
+        }
+        if (!Double.isFinite(lossSum)) {
+            throw HeadOverflowException.ofLoss(lossSum / n, x, w, d); // finite inputs: a logit or the loss overflowed
         }
         System.arraycopy(logits, 0, lastLogits, 0, logits.length);
         return lossSum / n;

@@ -2,6 +2,7 @@ package org.lsoftmax.head.tornado;
 
 import org.lsoftmax.head.DeviceFallback;
 import org.lsoftmax.head.HeadChecks;
+import org.lsoftmax.head.HeadOverflowException;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
 import org.lsoftmax.head.MarginLoss;
@@ -81,12 +82,22 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
         lastLabels = labels;
         lastBeta = beta;
         if (plan != null) {
+            double lossValue = Double.NaN;
+            boolean ran = false;
             try {
                 fallbackHasForward = false;
-                return plan.forward(loss, x, w, labels, beta, logits);
+                lossValue = plan.forward(loss, x, w, labels, beta, logits);
+                ran = true;
             } catch (RuntimeException | Error e) {
                 rethrowIfFatal(e);
                 switchToFallback("forward failed on the device: " + e);
+            }
+            if (ran) {
+                if (!Double.isFinite(lossValue)) {
+                    // the host's sum of the device's row losses: finite inputs, so a logit or the loss overflowed
+                    throw HeadOverflowException.ofLoss(lossValue, x, w, shape.features());
+                }
+                return lossValue;
             }
         }
         fallbackHasForward = true;

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.check.PassComparison;
 import org.lsoftmax.check.RandomInputs;
+import org.lsoftmax.head.HeadOverflowException;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
 import org.lsoftmax.head.PassOptions;
@@ -211,10 +212,14 @@ class JvmPassTest {
                             value + " in W at " + position);
                 }
             }
-            // huge but finite values pass the check (v - v is 0, not NaN)
+            // huge but finite values pass the check (v - v is 0, not NaN); their logits overflow float32,
+            // which is refused as an overflow that names the largest input, not as a non-finite input
             float[] huge = good.x().clone();
             Arrays.fill(huge, Float.MAX_VALUE);
-            jvm.forward(huge, good.w(), good.labels(), 1.0, logits);
+            HeadOverflowException overflow = assertThrows(HeadOverflowException.class,
+                    () -> jvm.forward(huge, good.w(), good.labels(), 1.0, logits));
+            assertTrue(overflow.getMessage().startsWith("the logits overflow float32"), overflow.getMessage());
+            assertTrue(overflow.getMessage().contains("the largest |X| is 3.40e+38 (row 0, column 0)"), overflow.getMessage());
         }
     }
 
