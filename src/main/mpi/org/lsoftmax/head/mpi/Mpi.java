@@ -196,6 +196,36 @@ public final class Mpi implements AutoCloseable {
     }
 
     /**
+     * Every rank's {@code countPerRank} elements of {@code send}, in rank order, into root's {@code receive}
+     * ({@code size() * countPerRank} elements; not touched on the other ranks).
+     */
+    public synchronized void gather(MemorySegment send, MemorySegment receive, Type type, long countPerRank, int root) {
+        live();
+        int n = count("MPI_Gather", countPerRank);
+        count("MPI_Gather", countPerRank * size);
+        root("MPI_Gather", root);
+        fits("MPI_Gather", "send", send, countPerRank, type);
+        if (rank == root) {
+            fits("MPI_Gather", "receive", receive, countPerRank * size, type);
+        }
+        MemorySegment typeHandle = handle(type);
+        MemorySegment target = rank == root ? receive : MemorySegment.NULL;
+        try {
+            check("MPI_Gather", (int) library.gather.invokeExact(send, n, typeHandle, target, n, typeHandle, root,
+                    library.commWorld));
+        } catch (MpiException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw failed("MPI_Gather", e);
+        }
+        if (rank == root) {
+            bytesReceived += countPerRank * (size - 1L) * type.bytes;
+        } else {
+            bytesSent += countPerRank * type.bytes;
+        }
+    }
+
+    /**
      * Every rank's {@code countPerRank} elements of {@code send}, in rank order, into every rank's
      * {@code receive} ({@code size() * countPerRank} elements).
      */

@@ -56,6 +56,7 @@ final class MpiLibrary {
     final MethodHandle libraryVersion;
     final MethodHandle barrier;
     final MethodHandle bcast;
+    final MethodHandle gather;
     final MethodHandle allgather;
     final MethodHandle allgatherv;
     final MethodHandle allreduce;
@@ -91,6 +92,10 @@ final class MpiLibrary {
         barrier = function(lookup, "MPI_Barrier", FunctionDescriptor.of(INT, POINTER));
         // int MPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm)
         bcast = function(lookup, "MPI_Bcast", FunctionDescriptor.of(INT, POINTER, INT, POINTER, INT, POINTER));
+        // int MPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+        //                void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
+        gather = function(lookup, "MPI_Gather",
+                FunctionDescriptor.of(INT, POINTER, INT, POINTER, POINTER, INT, POINTER, INT, POINTER));
         // int MPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
         //                   void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
         allgather = function(lookup, "MPI_Allgather",

@@ -97,6 +97,21 @@ public final class MpiSelfCheck {
         expectSent += 12;
         expectReceived += 12L * (size - 1);
 
+        // gather to rank 0 only
+        MemorySegment atRoot = arena.allocate(ValueLayout.JAVA_FLOAT, 3L * size);
+        atRoot.fill((byte) 0);
+        mpi.gather(send, atRoot, Mpi.Type.FLOAT, 3, 0);
+        for (int r = 0; r < size; r++) {
+            for (int j = 0; j < 3; j++) {
+                same("gather [" + r + "][" + j + "]", rank == 0 ? 10 * r + j : 0, atRoot.getAtIndex(ValueLayout.JAVA_FLOAT, 3L * r + j));
+            }
+        }
+        if (rank == 0) {
+            expectReceived += 12L * (size - 1);
+        } else {
+            expectSent += 12;
+        }
+
         // all-gather of unequal parts: rank r sends r + 1 ints, all equal to r, placed one after another
         MemorySegment counts = arena.allocate(ValueLayout.JAVA_INT, size);
         MemorySegment offsets = arena.allocate(ValueLayout.JAVA_INT, size);
