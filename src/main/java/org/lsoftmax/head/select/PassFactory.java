@@ -82,9 +82,33 @@ public final class PassFactory {
         return switch (passName) {
             case "reference" -> new ReferencePass(shape, loss);
             case "jvm" -> new JvmPass(shape, loss, options.resolvedThreads());
-            case "tornado" -> createTornado(shape, loss, options);
+            case "tornado" -> createTornado(shape, loss, options, false);
             default -> throw new IllegalStateException(passName);
         };
+    }
+
+    /**
+     * A pass for the shard stages of the class-sharded head ({@link HeadPass#forwardShard},
+     * {@link HeadPass#backwardShard}) on one shard's block of classes: as {@link #create}, and for the
+     * tornado pass a device plan with the shard stages' task graphs.
+     */
+    public static HeadPass createShardPass(String passName, HeadShape shape, MarginLoss loss, PassOptions options) {
+        if (!passName.equals("tornado")) {
+            return create(passName, shape, loss, options);
+        }
+        MemoryBudget.requireHeap("the tornado pass for the head shard " + shape, estimatedHeapBytes(passName, shape));
+        return createTornado(shape, loss, options, true);
+    }
+
+    /**
+     * Device bytes a tornado pass of this shape would allocate on {@code options.device()} (its single-pass
+     * or shard stages), or 0 without a TornadoVM runtime (the pass then runs on the JVM's heap).
+     */
+    public static long estimatedDeviceBytes(HeadShape shape, PassOptions options, boolean shardStages) {
+        if (!TornadoSupport.isAvailable()) {
+            return 0;
+        }
+        return TornadoSupport.backend().deviceBytes(shape, options, shardStages);
     }
 
     /**
@@ -111,7 +135,7 @@ public final class PassFactory {
     }
 
     /** The tornado pass on {@code options.device()}, or the fallback pass with one warning saying why. */
-    private static HeadPass createTornado(HeadShape shape, MarginLoss loss, PassOptions options) {
+    private static HeadPass createTornado(HeadShape shape, MarginLoss loss, PassOptions options, boolean shardStages) {
         String device = options.device() == null ? "(default)" : options.device();
         if (options.device() != null) {
             TornadoSupport.parseDevice(options.device()); // a malformed --device is bad input, runtime or not
@@ -127,7 +151,8 @@ public final class PassFactory {
             return createFallback(shape, loss, options);
         };
         try {
-            return TornadoSupport.backend().createPass(shape, loss, options, fallback);
+            return shardStages ? TornadoSupport.backend().createShardPass(shape, loss, options, fallback)
+                    : TornadoSupport.backend().createPass(shape, loss, options, fallback);
         } catch (DeviceUnavailableException e) {
             return new FallbackPass(fallback.replace(e.device(), e.getMessage()), e.getMessage());
         }
