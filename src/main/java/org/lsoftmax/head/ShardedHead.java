@@ -1,0 +1,545 @@
+package org.lsoftmax.head;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.lsoftmax.model.Parameter;
+import org.lsoftmax.model.RowSelection;
+
+/**
+ * The class-sharded head (InsightFace's Partial FC; docs/SCALING.md): the C classes split into K
+ * contiguous shards ({@link ShardLayout}), each holding its block of W as its own {@link Parameter}
+ * (with its momentum and gradient), its pass and its buffers. One step, on every shard at once:
+ * <ol>
+ *   <li>X and the labels are broadcast from shard 0 (the host, which ran the trunk);</li>
+ *   <li>each shard maps the labels into its block (-1 where the class is elsewhere), with sampled
+ *       negatives ({@link ShardSampler}) gathers its sample of W, and runs
+ *       {@link HeadPass#forwardShard}: its logits, with the margin on the targets it owns, and per row its
+ *       max, sum of exp and owned target logit;</li>
+ *   <li>two all-reduces combine those into lse_i and the target logits ({@link ShardCombine}); every shard
+ *       knows the loss {@code mean_i (lse_i - f_iy)};</li>
+ *   <li>backward: each shard's {@link HeadPass#backwardShard} gives its part of dX and its block's dW;
+ *       the dX parts are summed on shard 0 ({@link Collective#reduceSum}); dW is added into the shard's
+ *       own gradient (only the sampled rows', with sampling) and never leaves it.</li>
+ * </ol>
+ * Here the shards are K threads of this JVM joined by a {@link LocalCollective}: shard 0 runs on the
+ * caller's thread, shard k on a thread of its own, and each drives its pass (a jvm pass with its own
+ * worker group, or a tornado pass on its own device). A shard that fails aborts the group, so no shard
+ * waits forever; the step's exception reaches the caller. Not thread-safe: one step at a time.
+ */
+public final class ShardedHead implements Head {
+
+    private final HeadShape shape;
+    private final ShardLayout layout;
+    private final double sampleRate;
+    private final Rank[] ranks;
+    private final LocalCollective.Group group;
+    private final ExecutorService[] executors;
+    private final int[] predictions;
+    private MarginLoss loss;
+    private int[] labels;
+    private long iteration;
+    private boolean closed;
+
+    /**
+     * @param shape      the whole head: batch N, features D, classes C
+     * @param weights    one parameter per shard, C_k x D, in class order (the head adds into their gradients)
+     * @param passes     one pass per shard, of shape (N, D, S_k) with S_k = {@link ShardLayout#sampleSize}; the head closes them
+     * @param sampleRate r in (0, 1]: 1 computes every class; below, Partial FC's sampled negatives
+     * @param seed       the sampler's seed
+     */
+    public ShardedHead(HeadShape shape, MarginLoss loss, ShardLayout layout, List<Parameter> weights, List<HeadPass> passes, double sampleRate,
+            long seed) {
+        if (layout.classes() != shape.classes() || weights.size() != layout.shards() || passes.size() != layout.shards()) {
+            throw new IllegalArgumentException("a head of " + shape + " split as " + layout + " needs " + layout.shards() + " weight blocks and passes, got "
+                    + weights.size() + " and " + passes.size());
+        }
+        this.shape = shape;
+        this.loss = loss;
+        this.layout = layout;
+        this.sampleRate = sampleRate;
+        int shards = layout.shards();
+        List<LocalCollective> collectives = LocalCollective.create(shards);
+        this.group = collectives.get(0).group();
+        this.ranks = new Rank[shards];
+        for (int k = 0; k < shards; k++) {
+            ranks[k] = new Rank(k, weights.get(k), passes.get(k), collectives.get(k), seed);
+        }
+        this.executors = new ExecutorService[shards];
+        for (int k = 1; k < shards; k++) {
+            String name = "lsoftmax-shard-" + k;
+            executors[k] = Executors.newSingleThreadExecutor(runnable -> {
+                Thread thread = new Thread(runnable, name);
+                thread.setDaemon(true);
+                return thread;
+            });
+        }
+        this.predictions = new int[shape.batch()];
+    }
+
+    /** The iteration whose sample the next forward draws (the training loop sets it every step; it counts up by itself otherwise). */
+    @Override
+    public void setIteration(long iteration) {
+        this.iteration = iteration;
+    }
+
+    @Override
+    public double forward(float[] features, int[] labels, double beta) {
+        checkOpen();
+        HeadChecks.checkShapesLabelsAndBeta(shape, features == null ? -1 : features.length, shape.wSize(), labels, beta);
+        HeadChecks.checkFinite("X", features, shape.features());
+        this.labels = labels;
+        long step = iteration++;
+        runAll(rank -> rank.forward(features, labels, beta, step));
+        return ranks[0].loss;
+    }
+
+    @Override
+    public float[] backward() {
+        if (labels == null) {
+            throw new IllegalStateException("backward called before forward");
+        }
+        runAll(Rank::backward);
+        return ranks[0].dx;
+    }
+
+    @Override
+    public int correct() {
+        if (labels == null) {
+            throw new IllegalStateException("correct called before forward");
+        }
+        runAll(rank -> rank.predict(predictions));
+        int count = 0;
+        for (int i = 0; i < predictions.length; i++) {
+            if (predictions[i] == labels[i]) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** The predictions of the most recent {@link #correct} (over the computed classes: the sample, with sampling). */
+    public int[] predictions() {
+        return predictions;
+    }
+
+    /**
+     * Plain-logit predictions over every class of the head (not only a sample) and the plain softmax
+     * cross-entropy, for held-out data: each shard streams its block through its pass in slices of its
+     * pass's width (labels -1: no margin), keeping each row's best class and its running max and sum of
+     * exp; the shards' results are combined as in training.
+     *
+     * @param features    N x D
+     * @param labels      N labels in [0, C) (for the loss)
+     * @param predictions output, N class indices (the first on ties)
+     * @return the mean plain cross-entropy of the batch
+     */
+    public double evaluate(float[] features, int[] labels, int[] predictions) {
+        checkOpen();
+        HeadChecks.checkShapesLabelsAndBeta(shape, features == null ? -1 : features.length, shape.wSize(), labels, 0.0);
+        HeadChecks.checkFinite("X", features, shape.features());
+        HeadChecks.checkLength("predictions", predictions == null ? -1 : predictions.length, shape.batch(), 1);
+        this.labels = null; // the passes' state is the evaluation's now: a backward needs a new forward
+        runAll(rank -> rank.evaluate(features, labels, predictions));
+        return ranks[0].loss;
+    }
+
+    @Override
+    public void setLoss(MarginLoss newLoss) {
+        if (!newLoss.equals(loss)) {
+            HeadChecks.checkSameKind(loss, newLoss);
+            for (Rank rank : ranks) {
+                rank.pass.setLoss(newLoss);
+            }
+            loss = newLoss;
+        }
+    }
+
+    @Override
+    public MarginLoss loss() {
+        return loss;
+    }
+
+    @Override
+    public HeadShape shape() {
+        return shape;
+    }
+
+    public ShardLayout layout() {
+        return layout;
+    }
+
+    public double sampleRate() {
+        return sampleRate;
+    }
+
+    @Override
+    public String description() {
+        List<String> passes = new ArrayList<>();
+        for (Rank rank : ranks) {
+            passes.add(rank.pass.deviceDescription());
+        }
+        boolean same = passes.stream().distinct().count() == 1;
+        return layout + (sampleRate < 1.0 ? ", sample rate " + sampleRate : "") + ": "
+                + (same ? (ranks.length == 1 ? "" : ranks.length + " x ") + passes.get(0) : String.join("; ", passes));
+    }
+
+    @Override
+    public List<Parameter> weightParameters() {
+        List<Parameter> weights = new ArrayList<>(ranks.length);
+        for (Rank rank : ranks) {
+            weights.add(rank.weights);
+        }
+        return weights;
+    }
+
+    @Override
+    public RowSelection touchedRows(Parameter parameter) {
+        for (Rank rank : ranks) {
+            if (rank.weights == parameter) {
+                return rank.selection;
+            }
+        }
+        return null;
+    }
+
+    /** The pass of shard k (for tests and benchmarks). */
+    public HeadPass pass(int shard) {
+        return ranks[shard].pass;
+    }
+
+    /** Shard k's logits of the most recent forward: N x S_k, the columns of {@link #computedClasses}. */
+    public float[] logits(int shard) {
+        return ranks[shard].logits;
+    }
+
+    /**
+     * The classes (global indices, ascending) shard k computed in the most recent forward: its whole
+     * block, or with sampling its sample.
+     */
+    public int[] computedClasses(int shard) {
+        Rank rank = ranks[shard];
+        int[] classes = new int[rank.sampleSize];
+        for (int s = 0; s < classes.length; s++) {
+            classes[s] = rank.start + (rank.sampler != null ? rank.sampler.selected()[s] : s);
+        }
+        return classes;
+    }
+
+    /** Payload bytes shard k has passed through its collective so far (what would cross the wire). */
+    public long payloadBytes(int shard) {
+        return ranks[shard].collective.payloadBytes();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (ExecutorService executor : executors) {
+            if (executor != null) {
+                executor.shutdownNow();
+            }
+        }
+        for (Rank rank : ranks) {
+            rank.pass.close();
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the sharded head is closed");
+        }
+    }
+
+    private interface RankTask {
+        void run(Rank rank);
+    }
+
+    /** Runs {@code task} on every shard at once (shard 0 here, the others on their threads); rethrows the first real failure. */
+    private void runAll(RankTask task) {
+        Future<?>[] futures = new Future<?>[ranks.length];
+        for (int k = 1; k < ranks.length; k++) {
+            Rank rank = ranks[k];
+            futures[k] = executors[k].submit(() -> {
+                try {
+                    task.run(rank);
+                } catch (RuntimeException | Error e) {
+                    group.abort();
+                    throw e;
+                }
+            });
+        }
+        Throwable failure = null;
+        try {
+            task.run(ranks[0]);
+        } catch (RuntimeException | Error e) {
+            group.abort();
+            failure = e;
+        }
+        boolean interrupted = false;
+        for (int k = 1; k < ranks.length; k++) {
+            while (true) {
+                try {
+                    futures[k].get();
+                    break;
+                } catch (ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (failure == null || (failure instanceof LocalCollective.AbortedException && !(cause instanceof LocalCollective.AbortedException))) {
+                        failure = cause;
+                    }
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the shards finish the step (an aborted group releases them) before we leave
+                    group.abort();
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (failure != null) {
+            group.reset();
+            if (failure instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (failure instanceof Error error) {
+                throw error;
+            }
+            throw new IllegalStateException(failure);
+        }
+    }
+
+    /** One shard: its block of classes, its W, its pass, its buffers and its end of the collective. */
+    private final class Rank {
+        final int index;
+        final int start;
+        final int classes;
+        final int sampleSize;
+        final Parameter weights;
+        final HeadPass pass;
+        final Collective collective;
+        final ShardSampler sampler;
+        final RowSelection selection;
+        final float[] sampleWeights;
+        final float[] x;
+        final int[] rowLabels;
+        final int[] localLabels;
+        final int[] passLabels;
+        final float[] logits;
+        final ShardRows rows;
+        final double[] max;
+        final double[] sums;
+        final double[] logSumExp;
+        final double[] target;
+        final float[] dx;
+        final float[] dw;
+        final double[] best;
+        final double[] bestIndex;
+        final double[] ownBest;
+        double loss;
+
+        Rank(int index, Parameter weights, HeadPass pass, Collective collective, long seed) {
+            this.index = index;
+            this.start = layout.start(index);
+            this.classes = layout.size(index);
+            this.sampleSize = layout.sampleSize(index, sampleRate, shape.batch());
+            int n = shape.batch();
+            int d = shape.features();
+            HeadShape passShape = new HeadShape(n, d, sampleSize);
+            if (!pass.shape().equals(passShape)) {
+                throw new IllegalArgumentException("shard " + index + " needs a pass of shape " + passShape + ", got " + pass.shape());
+            }
+            if (weights.size() != (long) classes * d) {
+                throw new IllegalArgumentException("shard " + index + " holds " + classes + " x " + d + " weights, " + weights.name() + " has "
+                        + weights.size() + " values");
+            }
+            this.weights = weights;
+            this.pass = pass;
+            this.collective = collective;
+            boolean sampling = sampleSize < classes;
+            this.sampler = sampling ? new ShardSampler(classes, sampleSize, seed, index) : null;
+            this.selection = sampling ? new RowSelection(sampleSize, d) : null;
+            this.sampleWeights = sampling ? new float[sampleSize * d] : null;
+            this.x = new float[n * d];
+            this.rowLabels = new int[n];
+            this.localLabels = new int[n];
+            this.passLabels = sampling ? new int[n] : localLabels;
+            this.logits = new float[n * sampleSize];
+            this.rows = new ShardRows(n);
+            this.max = new double[n];
+            this.sums = new double[2 * n];
+            this.logSumExp = new double[n];
+            this.target = new double[n];
+            this.dx = new float[n * d];
+            this.dw = new float[sampleSize * d];
+            this.best = new double[n];
+            this.bestIndex = new double[n];
+            this.ownBest = new double[n];
+        }
+
+        /** X and the labels from shard 0. */
+        private void receiveBatch(float[] rootX, int[] rootLabels) {
+            if (index == 0) {
+                System.arraycopy(rootX, 0, x, 0, x.length);
+                System.arraycopy(rootLabels, 0, rowLabels, 0, rowLabels.length);
+            }
+            collective.broadcast(x, 0);
+            collective.broadcast(rowLabels, 0);
+        }
+
+        void forward(float[] rootX, int[] rootLabels, double beta, long step) {
+            receiveBatch(rootX, rootLabels);
+            int end = start + classes;
+            for (int i = 0; i < localLabels.length; i++) {
+                int y = rowLabels[i];
+                localLabels[i] = y >= start && y < end ? y - start : -1;
+            }
+            float[] w = weights.value();
+            if (sampler != null) {
+                sampler.sample(step, localLabels, passLabels);
+                int[] selected = sampler.selected();
+                int d = shape.features();
+                for (int s = 0; s < sampleSize; s++) {
+                    System.arraycopy(w, selected[s] * d, sampleWeights, s * d, d);
+                }
+                selection.set(selected, sampleSize);
+                w = sampleWeights;
+            }
+            pass.forwardShard(x, w, passLabels, beta, logits, rows);
+            combine(rows.max(), rows.sumExp(), rows.target());
+        }
+
+        /** The all-reduces of (max, sum of exp, target) into lse_i and t_i, and the loss. */
+        private void combine(double[] ownMax, double[] ownSumExp, double[] ownTarget) {
+            int n = shape.batch();
+            System.arraycopy(ownMax, 0, max, 0, n);
+            collective.allReduce(max, Collective.Reduction.MAX);
+            for (int i = 0; i < n; i++) {
+                sums[i] = ShardCombine.rescaledSum(ownSumExp[i], ownMax[i], max[i]);
+                sums[n + i] = ownTarget[i];
+            }
+            collective.allReduce(sums, Collective.Reduction.SUM);
+            for (int i = 0; i < n; i++) {
+                logSumExp[i] = ShardCombine.logSumExp(max[i], sums[i]);
+                target[i] = sums[n + i];
+            }
+            loss = ShardCombine.meanLoss(logSumExp, target);
+        }
+
+        void backward() {
+            pass.backwardShard(logSumExp, dx, dw);
+            collective.reduceSum(dx, 0);
+            float[] gradient = weights.gradient();
+            if (sampler == null) {
+                for (int i = 0; i < dw.length; i++) {
+                    gradient[i] += dw[i];
+                }
+            } else {
+                int d = shape.features();
+                int[] selected = sampler.selected();
+                for (int s = 0; s < sampleSize; s++) {
+                    int row = selected[s] * d;
+                    int from = s * d;
+                    for (int col = 0; col < d; col++) {
+                        gradient[row + col] += dw[from + col];
+                    }
+                }
+            }
+        }
+
+        /** Each row's plain-logit argmax over this shard's computed classes, combined over the shards. */
+        void predict(int[] out) {
+            int n = shape.batch();
+            for (int i = 0; i < n; i++) {
+                int row = i * sampleSize;
+                int y = passLabels[i];
+                int bestColumn = 0;
+                float bestValue = y == 0 ? rows.plainTarget()[i] : logits[row];
+                for (int j = 1; j < sampleSize; j++) {
+                    float value = j == y ? rows.plainTarget()[i] : logits[row + j];
+                    if (value > bestValue) {
+                        bestColumn = j;
+                        bestValue = value;
+                    }
+                }
+                best[i] = bestValue;
+                bestIndex[i] = start + (sampler != null ? sampler.selected()[bestColumn] : bestColumn);
+            }
+            combinePredictions(out);
+        }
+
+        /** MAX of the values, then MIN of the class index among the shards that hold the maximum (the first on ties). */
+        private void combinePredictions(int[] out) {
+            int n = shape.batch();
+            System.arraycopy(best, 0, ownBest, 0, n);
+            collective.allReduce(best, Collective.Reduction.MAX);
+            for (int i = 0; i < n; i++) {
+                bestIndex[i] = ownBest[i] == best[i] ? bestIndex[i] : Double.POSITIVE_INFINITY;
+            }
+            collective.allReduce(bestIndex, Collective.Reduction.MIN);
+            if (index == 0) {
+                for (int i = 0; i < n; i++) {
+                    out[i] = (int) bestIndex[i];
+                }
+            }
+        }
+
+        void evaluate(float[] rootX, int[] rootLabels, int[] out) {
+            receiveBatch(rootX, rootLabels);
+            int n = shape.batch();
+            int d = shape.features();
+            java.util.Arrays.fill(localLabels, -1);
+            double[] runMax = rows.max().clone();
+            double[] runSum = new double[n];
+            double[] runTarget = new double[n];
+            java.util.Arrays.fill(runMax, Double.NEGATIVE_INFINITY);
+            java.util.Arrays.fill(best, Double.NEGATIVE_INFINITY);
+            float[] w = weights.value();
+            int[] noLabels = new int[n];
+            java.util.Arrays.fill(noLabels, -1);
+            for (int blockStart = 0; blockStart < classes; blockStart += sampleSize) {
+                int first = Math.min(blockStart, classes - sampleSize); // the last slice ends at the block's end
+                float[] block = w;
+                if (sampleSize < classes) {
+                    System.arraycopy(w, first * d, sampleWeights, 0, sampleSize * d);
+                    block = sampleWeights;
+                }
+                pass.forwardShard(x, block, noLabels, 0.0, logits, rows);
+                for (int i = 0; i < n; i++) {
+                    int row = i * sampleSize;
+                    // classes [first, blockStart) were in the previous slice: only the new ones count
+                    for (int j = blockStart - first; j < sampleSize; j++) {
+                        float value = logits[row + j];
+                        if (value > best[i]) {
+                            best[i] = value;
+                            bestIndex[i] = start + first + j;
+                        }
+                    }
+                    int y = rowLabels[i] - start - first;
+                    if (y >= blockStart - first && y < sampleSize) {
+                        runTarget[i] = logits[row + y];
+                    }
+                    // the slice's max and sum of exp over its new classes only
+                    double sliceMax = Double.NEGATIVE_INFINITY;
+                    for (int j = blockStart - first; j < sampleSize; j++) {
+                        sliceMax = Math.max(sliceMax, logits[row + j]);
+                    }
+                    double sliceSum = 0.0;
+                    for (int j = blockStart - first; j < sampleSize; j++) {
+                        sliceSum += Math.exp(logits[row + j] - sliceMax);
+                    }
+                    double newMax = Math.max(runMax[i], sliceMax);
+                    runSum[i] = ShardCombine.rescaledSum(runSum[i], runMax[i], newMax) + ShardCombine.rescaledSum(sliceSum, sliceMax, newMax);
+                    runMax[i] = newMax;
+                }
+            }
+            combine(runMax, runSum, runTarget);
+            combinePredictions(out);
+        }
+    }
+}
