@@ -59,7 +59,7 @@ public final class TestCommand implements Callable<Integer> {
         }
         Dataset dataset = checkpoint.normalization().apply(raw);
         try (MatrixProducts products = new Sgemm(threads)) {
-            Network network = new Network(checkpoint.architecture(), batch, products);
+            Network network = new Network(checkpoint.architecture(), batch, products, checkpoint.classShards());
             checkpoint.restoreInto(network, checkpointFile);
             Evaluation evaluation = Evaluator.evaluate(network, dataset, products, false, checkpoint.config().loss());
             System.out.printf(Locale.ROOT, "checkpoint %s (%s, epoch %d) on %s, %d samples%n", checkpointFile,
