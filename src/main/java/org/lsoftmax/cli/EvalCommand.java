@@ -27,6 +27,7 @@ import picocli.CommandLine.Option;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = {"One forward + backward of the layer on .npy inputs; writes logits, loss and gradients as .npy.",
             "Outputs in --out: logits.npy (N x C), loss.npy (0-d), dx.npy (N x D), dw.npy (C x D).",
+            "--shards K: the class-sharded head; --sample-rate R < 1: logits of the sampled classes only (N x S), listed in classes.npy.",
             "The reference pass computes and writes float64, the other passes float32."})
 final class EvalCommand implements Callable<Integer> {
 
@@ -52,6 +53,13 @@ final class EvalCommand implements Callable<Integer> {
 
     @Mixin
     PassSelection passSelection;
+
+    @Mixin
+    ShardSelection shardSelection;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "SEED",
+            description = "with --sample-rate below 1: the seed of the sampled negatives (default: ${DEFAULT-VALUE})")
+    long seed;
 
     @Override
     public Integer call() throws IOException {
@@ -86,6 +94,12 @@ final class EvalCommand implements Callable<Integer> {
 
         Files.createDirectories(outDir);
         String passName = passSelection.resolvedPass();
+        if (shardSelection.given() && !shardSelection.options(1, seed).isSingle()) {
+            String where = ShardedEval.run(passName, shape, loss, beta, x64, x.toFloats(), w64, w.toFloats(), labels, shardSelection.options(1, seed),
+                    passSelection.options(), outDir);
+            LOG.info("eval {} {} beta={} on {} -> {}", shape, loss, beta, where, outDir);
+            return 0;
+        }
         double lossValue;
         if (passName.equals("reference")) {
             ReferencePass pass = new ReferencePass(shape, loss);

@@ -118,8 +118,17 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
 
+    @Mixin
+    ShardSelection shardSelection;
+
+    @Mixin
+    SyntheticClassOptions syntheticClasses;
+
     @Override
     public Integer call() {
+        if (syntheticClasses.given()) {
+            return SyntheticClassRun.train(this);
+        }
         PassOptions passOptions = passSelection.options();
         DivergencePolicy divergencePolicy = DivergencePolicy.DEFAULTS.withMaxRetries(maxDivergenceRetries);
         TrainTestData rawData = DataOptions.load(data, synthetic);
@@ -133,13 +142,14 @@ public final class TrainCommand implements Callable<Integer> {
             Checkpoint checkpoint = CheckpointFormat.read(checkpointFile);
             LOG.info("Resuming: network, loss, schedule, learning rate, classes and seed come from {}; only --epochs, --pass, "
                     + "--threads, --device, --max-divergence-retries and the data options apply", checkpointFile);
-            trainer = Trainer.resume(checkpoint, checkpointFile, epochs, pass, rawData, passOptions, out);
+            trainer = Trainer.resume(checkpoint, checkpointFile, epochs, pass, rawData, passOptions,
+                    shardSelection.given() ? shardSelection.options(checkpoint.classShards(), checkpoint.config().seed()) : null, out);
         } else {
             TrainConfig config = new TrainConfig(lossOptions.resolve(2), TrainConfig.parseList(hidden), featureDimension, batch,
                     learningRate, TrainConfig.parseList(learningRateSteps), TrainConfig.DEFAULT_MOMENTUM,
                     TrainConfig.DEFAULT_WEIGHT_DECAY, epochs, seed, betaSchedule(), pass,
                     new TrainConfig.Warmup(marginWarmup, scaleWarmup), ClassList.parse(classes));
-            trainer = Trainer.start(config, rawData, passOptions, out);
+            trainer = Trainer.start(config, rawData, passOptions, shardSelection.options(1, seed), out);
         }
         try (trainer) {
             List<EpochMetrics> history = trainer.showProgress(!quiet).divergencePolicy(divergencePolicy).run();
@@ -154,7 +164,7 @@ public final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    private BetaSchedule betaSchedule() {
+    BetaSchedule betaSchedule() {
         return switch (schedule) {
             case "geometric" -> new BetaSchedule.Geometric(betaStart, betaScale, betaMin);
             case "power" -> new BetaSchedule.Power(betaStart, betaGamma, betaPower, betaMin);
