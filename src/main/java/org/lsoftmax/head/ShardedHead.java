@@ -35,7 +35,7 @@ public final class ShardedHead implements Head {
     private final HeadShape shape;
     private final ShardLayout layout;
     private final double sampleRate;
-    private final Rank[] ranks;
+    private final ShardRank[] ranks;
     private final LocalCollective.Group group;
     private final ExecutorService[] executors;
     private final int[] predictions;
@@ -64,9 +64,9 @@ public final class ShardedHead implements Head {
         int shards = layout.shards();
         List<LocalCollective> collectives = LocalCollective.create(shards);
         this.group = collectives.get(0).group();
-        this.ranks = new Rank[shards];
+        this.ranks = new ShardRank[shards];
         for (int k = 0; k < shards; k++) {
-            ranks[k] = new Rank(k, weights.get(k), passes.get(k), collectives.get(k), seed);
+            ranks[k] = new ShardRank(shape, layout, sampleRate, k, weights.get(k), passes.get(k), collectives.get(k), seed);
         }
         this.executors = new ExecutorService[shards];
         for (int k = 1; k < shards; k++) {
@@ -94,7 +94,7 @@ public final class ShardedHead implements Head {
         this.labels = labels;
         long step = iteration++;
         runAll(rank -> rank.forward(features, labels, beta, step));
-        return ranks[0].loss;
+        return ranks[0].loss();
     }
 
     @Override
@@ -102,8 +102,8 @@ public final class ShardedHead implements Head {
         if (labels == null) {
             throw new IllegalStateException("backward called before forward");
         }
-        runAll(Rank::backward);
-        return ranks[0].dx;
+        runAll(ShardRank::backward);
+        return ranks[0].featureGradient();
     }
 
     @Override
@@ -144,15 +144,15 @@ public final class ShardedHead implements Head {
         HeadChecks.checkLength("predictions", predictions == null ? -1 : predictions.length, shape.batch(), 1);
         this.labels = null; // the passes' state is the evaluation's now: a backward needs a new forward
         runAll(rank -> rank.evaluate(features, labels, predictions));
-        return ranks[0].loss;
+        return ranks[0].loss();
     }
 
     @Override
     public void setLoss(MarginLoss newLoss) {
         if (!newLoss.equals(loss)) {
             HeadChecks.checkSameKind(loss, newLoss);
-            for (Rank rank : ranks) {
-                rank.pass.setLoss(newLoss);
+            for (ShardRank rank : ranks) {
+                rank.pass().setLoss(newLoss);
             }
             loss = newLoss;
         }
@@ -179,8 +179,8 @@ public final class ShardedHead implements Head {
     @Override
     public String description() {
         List<String> passes = new ArrayList<>();
-        for (Rank rank : ranks) {
-            passes.add(rank.pass.deviceDescription());
+        for (ShardRank rank : ranks) {
+            passes.add(rank.pass().deviceDescription());
         }
         boolean same = passes.stream().distinct().count() == 1;
         return layout + (sampleRate < 1.0 ? ", sample rate " + sampleRate : "") + ": "
@@ -190,17 +190,17 @@ public final class ShardedHead implements Head {
     @Override
     public List<Parameter> weightParameters() {
         List<Parameter> weights = new ArrayList<>(ranks.length);
-        for (Rank rank : ranks) {
-            weights.add(rank.weights);
+        for (ShardRank rank : ranks) {
+            weights.add(rank.weights());
         }
         return weights;
     }
 
     @Override
     public RowSelection touchedRows(Parameter parameter) {
-        for (Rank rank : ranks) {
-            if (rank.weights == parameter) {
-                return rank.selection;
+        for (ShardRank rank : ranks) {
+            if (rank.weights() == parameter) {
+                return rank.selection();
             }
         }
         return null;
@@ -208,12 +208,12 @@ public final class ShardedHead implements Head {
 
     /** The pass of shard k (for tests and benchmarks). */
     public HeadPass pass(int shard) {
-        return ranks[shard].pass;
+        return ranks[shard].pass();
     }
 
     /** Shard k's logits of the most recent forward: N x S_k, the columns of {@link #computedClasses}. */
     public float[] logits(int shard) {
-        return ranks[shard].logits;
+        return ranks[shard].logits();
     }
 
     /**
@@ -221,17 +221,12 @@ public final class ShardedHead implements Head {
      * block, or with sampling its sample.
      */
     public int[] computedClasses(int shard) {
-        Rank rank = ranks[shard];
-        int[] classes = new int[rank.sampleSize];
-        for (int s = 0; s < classes.length; s++) {
-            classes[s] = rank.start + (rank.sampler != null ? rank.sampler.selected()[s] : s);
-        }
-        return classes;
+        return ranks[shard].computedClasses();
     }
 
     /** Payload bytes shard k has passed through its collective so far (what would cross the wire). */
     public long payloadBytes(int shard) {
-        return ranks[shard].collective.payloadBytes();
+        return ranks[shard].collective().payloadBytes();
     }
 
     @Override
@@ -245,8 +240,8 @@ public final class ShardedHead implements Head {
                 executor.shutdownNow();
             }
         }
-        for (Rank rank : ranks) {
-            rank.pass.close();
+        for (ShardRank rank : ranks) {
+            rank.pass().close();
         }
     }
 
@@ -257,14 +252,14 @@ public final class ShardedHead implements Head {
     }
 
     private interface RankTask {
-        void run(Rank rank);
+        void run(ShardRank rank);
     }
 
     /** Runs {@code task} on every shard at once (shard 0 here, the others on their threads); rethrows the first real failure. */
     private void runAll(RankTask task) {
         Future<?>[] futures = new Future<?>[ranks.length];
         for (int k = 1; k < ranks.length; k++) {
-            Rank rank = ranks[k];
+            ShardRank rank = ranks[k];
             futures[k] = executors[k].submit(() -> {
                 try {
                     task.run(rank);
@@ -311,235 +306,6 @@ public final class ShardedHead implements Head {
                 throw error;
             }
             throw new IllegalStateException(failure);
-        }
-    }
-
-    /** One shard: its block of classes, its W, its pass, its buffers and its end of the collective. */
-    private final class Rank {
-        final int index;
-        final int start;
-        final int classes;
-        final int sampleSize;
-        final Parameter weights;
-        final HeadPass pass;
-        final Collective collective;
-        final ShardSampler sampler;
-        final RowSelection selection;
-        final float[] sampleWeights;
-        final float[] x;
-        final int[] rowLabels;
-        final int[] localLabels;
-        final int[] passLabels;
-        final float[] logits;
-        final ShardRows rows;
-        final double[] max;
-        final double[] sums;
-        final double[] logSumExp;
-        final double[] target;
-        final float[] dx;
-        final float[] dw;
-        final double[] best;
-        final double[] bestIndex;
-        final double[] ownBest;
-        double loss;
-
-        Rank(int index, Parameter weights, HeadPass pass, Collective collective, long seed) {
-            this.index = index;
-            this.start = layout.start(index);
-            this.classes = layout.size(index);
-            this.sampleSize = layout.sampleSize(index, sampleRate, shape.batch());
-            int n = shape.batch();
-            int d = shape.features();
-            HeadShape passShape = new HeadShape(n, d, sampleSize);
-            if (!pass.shape().equals(passShape)) {
-                throw new IllegalArgumentException("shard " + index + " needs a pass of shape " + passShape + ", got " + pass.shape());
-            }
-            if (weights.size() != (long) classes * d) {
-                throw new IllegalArgumentException("shard " + index + " holds " + classes + " x " + d + " weights, " + weights.name() + " has "
-                        + weights.size() + " values");
-            }
-            this.weights = weights;
-            this.pass = pass;
-            this.collective = collective;
-            boolean sampling = sampleSize < classes;
-            this.sampler = sampling ? new ShardSampler(classes, sampleSize, seed, index) : null;
-            this.selection = sampling ? new RowSelection(sampleSize, d) : null;
-            this.sampleWeights = sampling ? new float[sampleSize * d] : null;
-            this.x = new float[n * d];
-            this.rowLabels = new int[n];
-            this.localLabels = new int[n];
-            this.passLabels = sampling ? new int[n] : localLabels;
-            this.logits = new float[n * sampleSize];
-            this.rows = new ShardRows(n);
-            this.max = new double[n];
-            this.sums = new double[2 * n];
-            this.logSumExp = new double[n];
-            this.target = new double[n];
-            this.dx = new float[n * d];
-            this.dw = new float[sampleSize * d];
-            this.best = new double[n];
-            this.bestIndex = new double[n];
-            this.ownBest = new double[n];
-        }
-
-        /** X and the labels from shard 0. */
-        private void receiveBatch(float[] rootX, int[] rootLabels) {
-            if (index == 0) {
-                System.arraycopy(rootX, 0, x, 0, x.length);
-                System.arraycopy(rootLabels, 0, rowLabels, 0, rowLabels.length);
-            }
-            collective.broadcast(x, 0);
-            collective.broadcast(rowLabels, 0);
-        }
-
-        void forward(float[] rootX, int[] rootLabels, double beta, long step) {
-            receiveBatch(rootX, rootLabels);
-            int end = start + classes;
-            for (int i = 0; i < localLabels.length; i++) {
-                int y = rowLabels[i];
-                localLabels[i] = y >= start && y < end ? y - start : -1;
-            }
-            float[] w = weights.value();
-            if (sampler != null) {
-                sampler.sample(step, localLabels, passLabels);
-                int[] selected = sampler.selected();
-                int d = shape.features();
-                for (int s = 0; s < sampleSize; s++) {
-                    System.arraycopy(w, selected[s] * d, sampleWeights, s * d, d);
-                }
-                selection.set(selected, sampleSize);
-                w = sampleWeights;
-            }
-            pass.forwardShard(x, w, passLabels, beta, logits, rows);
-            combine(rows.max(), rows.sumExp(), rows.target());
-        }
-
-        /** The all-reduces of (max, sum of exp, target) into lse_i and t_i, and the loss. */
-        private void combine(double[] ownMax, double[] ownSumExp, double[] ownTarget) {
-            int n = shape.batch();
-            System.arraycopy(ownMax, 0, max, 0, n);
-            collective.allReduce(max, Collective.Reduction.MAX);
-            for (int i = 0; i < n; i++) {
-                sums[i] = ShardCombine.rescaledSum(ownSumExp[i], ownMax[i], max[i]);
-                sums[n + i] = ownTarget[i];
-            }
-            collective.allReduce(sums, Collective.Reduction.SUM);
-            for (int i = 0; i < n; i++) {
-                logSumExp[i] = ShardCombine.logSumExp(max[i], sums[i]);
-                target[i] = sums[n + i];
-            }
-            loss = ShardCombine.meanLoss(logSumExp, target);
-        }
-
-        void backward() {
-            pass.backwardShard(logSumExp, dx, dw);
-            collective.reduceSum(dx, 0);
-            float[] gradient = weights.gradient();
-            if (sampler == null) {
-                for (int i = 0; i < dw.length; i++) {
-                    gradient[i] += dw[i];
-                }
-            } else {
-                int d = shape.features();
-                int[] selected = sampler.selected();
-                for (int s = 0; s < sampleSize; s++) {
-                    int row = selected[s] * d;
-                    int from = s * d;
-                    for (int col = 0; col < d; col++) {
-                        gradient[row + col] += dw[from + col];
-                    }
-                }
-            }
-        }
-
-        /** Each row's plain-logit argmax over this shard's computed classes, combined over the shards. */
-        void predict(int[] out) {
-            int n = shape.batch();
-            for (int i = 0; i < n; i++) {
-                int row = i * sampleSize;
-                int y = passLabels[i];
-                int bestColumn = 0;
-                float bestValue = y == 0 ? rows.plainTarget()[i] : logits[row];
-                for (int j = 1; j < sampleSize; j++) {
-                    float value = j == y ? rows.plainTarget()[i] : logits[row + j];
-                    if (value > bestValue) {
-                        bestColumn = j;
-                        bestValue = value;
-                    }
-                }
-                best[i] = bestValue;
-                bestIndex[i] = start + (sampler != null ? sampler.selected()[bestColumn] : bestColumn);
-            }
-            combinePredictions(out);
-        }
-
-        /** MAX of the values, then MIN of the class index among the shards that hold the maximum (the first on ties). */
-        private void combinePredictions(int[] out) {
-            int n = shape.batch();
-            System.arraycopy(best, 0, ownBest, 0, n);
-            collective.allReduce(best, Collective.Reduction.MAX);
-            for (int i = 0; i < n; i++) {
-                bestIndex[i] = ownBest[i] == best[i] ? bestIndex[i] : Double.POSITIVE_INFINITY;
-            }
-            collective.allReduce(bestIndex, Collective.Reduction.MIN);
-            if (index == 0) {
-                for (int i = 0; i < n; i++) {
-                    out[i] = (int) bestIndex[i];
-                }
-            }
-        }
-
-        void evaluate(float[] rootX, int[] rootLabels, int[] out) {
-            receiveBatch(rootX, rootLabels);
-            int n = shape.batch();
-            int d = shape.features();
-            java.util.Arrays.fill(localLabels, -1);
-            double[] runMax = rows.max().clone();
-            double[] runSum = new double[n];
-            double[] runTarget = new double[n];
-            java.util.Arrays.fill(runMax, Double.NEGATIVE_INFINITY);
-            java.util.Arrays.fill(best, Double.NEGATIVE_INFINITY);
-            float[] w = weights.value();
-            int[] noLabels = new int[n];
-            java.util.Arrays.fill(noLabels, -1);
-            for (int blockStart = 0; blockStart < classes; blockStart += sampleSize) {
-                int first = Math.min(blockStart, classes - sampleSize); // the last slice ends at the block's end
-                float[] block = w;
-                if (sampleSize < classes) {
-                    System.arraycopy(w, first * d, sampleWeights, 0, sampleSize * d);
-                    block = sampleWeights;
-                }
-                pass.forwardShard(x, block, noLabels, 0.0, logits, rows);
-                for (int i = 0; i < n; i++) {
-                    int row = i * sampleSize;
-                    // classes [first, blockStart) were in the previous slice: only the new ones count
-                    for (int j = blockStart - first; j < sampleSize; j++) {
-                        float value = logits[row + j];
-                        if (value > best[i]) {
-                            best[i] = value;
-                            bestIndex[i] = start + first + j;
-                        }
-                    }
-                    int y = rowLabels[i] - start - first;
-                    if (y >= blockStart - first && y < sampleSize) {
-                        runTarget[i] = logits[row + y];
-                    }
-                    // the slice's max and sum of exp over its new classes only
-                    double sliceMax = Double.NEGATIVE_INFINITY;
-                    for (int j = blockStart - first; j < sampleSize; j++) {
-                        sliceMax = Math.max(sliceMax, logits[row + j]);
-                    }
-                    double sliceSum = 0.0;
-                    for (int j = blockStart - first; j < sampleSize; j++) {
-                        sliceSum += Math.exp(logits[row + j] - sliceMax);
-                    }
-                    double newMax = Math.max(runMax[i], sliceMax);
-                    runSum[i] = ShardCombine.rescaledSum(runSum[i], runMax[i], newMax) + ShardCombine.rescaledSum(sliceSum, sliceMax, newMax);
-                    runMax[i] = newMax;
-                }
-            }
-            combine(runMax, runSum, runTarget);
-            combinePredictions(out);
         }
     }
 }

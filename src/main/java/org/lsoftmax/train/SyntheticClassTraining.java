@@ -83,6 +83,7 @@ public final class SyntheticClassTraining implements AutoCloseable {
     private final StringBuilder steps = new StringBuilder("iteration,loss,step_ms\n");
     private long iteration;
     private long peakHeapBytes;
+    private long peakLiveHeapBytes;
 
     private SyntheticClassTraining(Config config, PassOptions passOptions, ShardOptions shardOptions, Path outputDirectory) {
         this.config = config;
@@ -157,6 +158,7 @@ public final class SyntheticClassTraining implements AutoCloseable {
             Runtime runtime = Runtime.getRuntime();
             peakHeapBytes = Math.max(peakHeapBytes, runtime.totalMemory() - runtime.freeMemory());
         }
+        peakLiveHeapBytes = Math.max(peakLiveHeapBytes, liveHeapBytes());
         double seconds = computeNanos / 1e9;
         long evalStart = System.nanoTime();
         double[] heldOut = evaluate();
@@ -167,10 +169,10 @@ public final class SyntheticClassTraining implements AutoCloseable {
         history.add(metrics);
         LOG.info(String.format(Locale.ROOT,
                 "epoch %d/%d  lr %.3g  train loss %.4f acc %.2f%% (over the computed classes)  held-out loss %.4f acc %.3f%% over %d classes"
-                        + " (chance %.2g%%)  %.1f ms/step, %.0f samples/s; evaluation %.1f s; peak heap %.0f MiB",
+                        + " (chance %.2g%%)  %.1f ms/step, %.0f samples/s; evaluation %.1f s; heap: peak in use %.0f MiB, live after a full GC %.0f MiB",
                 epoch, config.epochs(), learningRate, metrics.trainLoss(), 100 * metrics.trainAccuracy(), metrics.testLoss(),
                 100 * metrics.testAccuracy(), config.classes(), 100.0 / config.classes(), 1e3 * seconds / config.stepsPerEpoch(),
-                metrics.samplesPerSecond(), evalSeconds, peakHeapBytes / (1024.0 * 1024.0)));
+                metrics.samplesPerSecond(), evalSeconds, peakHeapBytes / (1024.0 * 1024.0), peakLiveHeapBytes / (1024.0 * 1024.0)));
         if (outputDirectory != null) {
             try {
                 Files.createDirectories(outputDirectory);
@@ -234,7 +236,19 @@ public final class SyntheticClassTraining implements AutoCloseable {
         return iteration;
     }
 
-    /** The largest heap in use seen after a step (sampled once per step). */
+    /** Heap bytes in use right after a full collection: what the run keeps (W, its gradient and momentum, the buffers). */
+    private static long liveHeapBytes() {
+        System.gc();
+        Runtime runtime = Runtime.getRuntime();
+        return runtime.totalMemory() - runtime.freeMemory();
+    }
+
+    /** The largest of {@link #liveHeapBytes} seen at the end of an epoch: what the run keeps, without its garbage. */
+    public long peakLiveHeapBytes() {
+        return peakLiveHeapBytes;
+    }
+
+    /** The largest heap in use seen after a step (sampled once per step, garbage included). */
     public long peakHeapBytes() {
         return peakHeapBytes;
     }
