@@ -2,7 +2,8 @@
  * The training loop ({@code Trainer}: forward, backward, update, nothing else), with what it needs each
  * in its own class: SGD with momentum, the beta schedules, the divergence guard, evaluation, metrics,
  * and checkpoints (the state {@code Checkpoint}, the file format {@code CheckpointFormat}, the atomic
- * writes and rotation {@code CheckpointFiles}). Uses {@code data}, {@code model}, {@code head},
+ * writes and rotation {@code CheckpointFiles}); {@code SyntheticClassTraining}, the class-sharded head
+ * trained alone on the synthetic large-class task. Uses {@code data}, {@code model}, {@code head},
  * {@code head.select}, {@code linalg} and {@code math}.
  */
 package org.lsoftmax.train;
