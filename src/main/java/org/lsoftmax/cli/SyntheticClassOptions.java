@@ -9,8 +9,8 @@ import picocli.CommandLine.Option;
 final class SyntheticClassOptions {
 
     @Option(names = "--synthetic-classes", paramLabel = "C",
-            description = {"Train the head alone on a synthetic task of C classes (class centres on the unit sphere,",
-                "samples generated on the fly: 10^6 classes need no data set); prints held-out top-1 accuracy vs chance 1/C."})
+            description = "Train the head alone on a synthetic task of C classes (class centres on the unit sphere, samples "
+                    + "generated on the fly: 10^6 classes need no data set); prints held-out top-1 accuracy vs chance 1/C.")
     Integer classes;
 
     @Option(names = "--synthetic-dim", defaultValue = "128", paramLabel = "D",
@@ -18,7 +18,8 @@ final class SyntheticClassOptions {
     int dimension;
 
     @Option(names = "--synthetic-noise", defaultValue = "0.1", paramLabel = "S",
-            description = "Noise of a sample around its class centre, as a ratio of norms (0.1: about 6 degrees; default: ${DEFAULT-VALUE}).")
+            description = "Noise of a sample around its class centre, as a ratio of norms (0.1: about 6 degrees; default: "
+                    + "${DEFAULT-VALUE}).")
     double noise;
 
     @Option(names = "--steps-per-epoch", defaultValue = "200", paramLabel = "STEPS",
@@ -26,7 +27,8 @@ final class SyntheticClassOptions {
     int stepsPerEpoch;
 
     @Option(names = "--eval-samples", defaultValue = "1024", paramLabel = "N",
-            description = "Synthetic task: held-out samples per evaluation, scored over every class (default: ${DEFAULT-VALUE}).")
+            description = "Synthetic task: held-out samples per evaluation, scored over every class (default: "
+                    + "${DEFAULT-VALUE}).")
     int evalSamples;
 
     boolean given() {

@@ -93,7 +93,7 @@ public final class SyntheticClassTraining implements AutoCloseable {
         ShardOptions shards = shardOptions.withSeed(config.seed());
         ShardLayout layout = new ShardLayout(config.classes(), shards.shards());
         long bytes = 0;
-        for (HeadFactory.ShardMemory shard : HeadFactory.memory(config.passName(), shape, shards, passOptions)) {
+        for (HeadFactory.ShardMemory shard : HeadFactory.memory(config.passName(), shape, config.loss(), shards, passOptions)) {
             bytes += shard.parameterBytes() + shard.heapBytes();
         }
         MemoryBudget.requireHeap("the head " + shape + " in " + layout + " (W, gradient and momentum: " + 12L * config.classes() * config.dimension()

@@ -262,6 +262,29 @@ class ShardedHeadTest {
         }
     }
 
+    /** The split: contiguous, sizes differing by at most one, shardOf its inverse, and the network's W blocks split the same way. */
+    @Test
+    void theLayoutSplitsContiguouslyAsTheNetworkDoes() {
+        Random random = new Random(Seeds.draw());
+        for (int trial = 0; trial < 200; trial++) {
+            int shards = 1 + random.nextInt(9);
+            int classes = 2 * shards + random.nextInt(500);
+            ShardLayout layout = new ShardLayout(classes, shards);
+            assertEquals(0, layout.start(0));
+            assertEquals(classes, layout.end(shards - 1));
+            for (int k = 0; k < shards; k++) {
+                assertEquals(org.lsoftmax.model.Network.shardStart(classes, shards, k), layout.start(k));
+                assertTrue(layout.size(k) >= classes / shards && layout.size(k) <= classes / shards + 1);
+                assertTrue(layout.sampleSize(k, 0.1, 16) >= Math.min(16, layout.size(k)));
+            }
+            for (int j = 0; j < classes; j++) {
+                int k = layout.shardOf(j);
+                assertTrue(layout.start(k) <= j && j < layout.end(k), "class " + j + " in shard " + k + " of " + layout);
+            }
+        }
+        assertThrows(InvalidInputException.class, () -> new ShardLayout(7, 4));
+    }
+
     @Test
     void theSampleIsAFunctionOfSeedIterationAndShardAndHoldsEveryPositive() {
         long seed = Seeds.draw();
@@ -470,9 +493,10 @@ class ShardedHeadTest {
     void memoryPerShardIsOneKthOfTheWhole() {
         HeadShape shape = new HeadShape(256, 128, 100_003);
         for (String passName : new String[] {"jvm", "tornado"}) {
-            List<HeadFactory.ShardMemory> whole = HeadFactory.memory(passName, shape, ShardOptions.NONE, PassOptions.DEFAULTS);
+            List<HeadFactory.ShardMemory> whole = HeadFactory.memory(passName, shape, MarginLoss.arcface(64, 0.5), ShardOptions.NONE, PassOptions.DEFAULTS);
             for (int shards : new int[] {2, 4}) {
-                List<HeadFactory.ShardMemory> parts = HeadFactory.memory(passName, shape, new ShardOptions(shards, List.of(), 1.0, 0), PassOptions.DEFAULTS);
+                List<HeadFactory.ShardMemory> parts = HeadFactory.memory(passName, shape, MarginLoss.arcface(64, 0.5), new ShardOptions(shards, List.of(), 1.0, 0),
+                        PassOptions.DEFAULTS);
                 for (HeadFactory.ShardMemory part : parts) {
                     String context = passName + ", K=" + shards + ", shard " + part.shard();
                     assertWithin(whole.get(0).parameterBytes() / (double) shards, part.parameterBytes(), context + ": W, gradient, momentum");

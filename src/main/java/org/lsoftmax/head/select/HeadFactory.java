@@ -62,7 +62,7 @@ public final class HeadFactory {
      * momentum (12 C_k D bytes), the shard's buffers and its pass on the heap, and a tornado pass's device
      * buffers (0 for the JVM passes or without a TornadoVM runtime).
      */
-    public static List<ShardMemory> memory(String passName, HeadShape shape, ShardOptions options, PassOptions passOptions) {
+    public static List<ShardMemory> memory(String passName, HeadShape shape, MarginLoss loss, ShardOptions options, PassOptions passOptions) {
         ShardLayout layout = new ShardLayout(shape.classes(), options.shards());
         List<ShardMemory> shards = new ArrayList<>(layout.shards());
         List<String> devices = passName.equals("tornado") ? devices(options, passOptions) : List.of();
@@ -76,7 +76,7 @@ public final class HeadFactory {
             // its per-row doubles, and with sampling the gathered W sample and the sampler's per-class arrays
             boolean sampling = computed < local;
             long buffers = 4L * n * d + 120L * n + (sampling ? 4L * computed * d + 13L * local : 0);
-            long heap = PassFactory.estimatedHeapBytes(passName, passShape) + (options.isSingle() ? 0 : buffers);
+            long heap = PassFactory.estimatedHeapBytes(passName, passShape, loss) + (options.isSingle() ? 0 : buffers);
             long device = passName.equals("tornado")
                     ? PassFactory.estimatedDeviceBytes(passShape, passOptions(passOptions, devices, k, layout.shards()), !options.isSingle()) : 0;
             shards.add(new ShardMemory(k, (int) local, computed, 12L * local * d, heap, device));
@@ -104,7 +104,7 @@ public final class HeadFactory {
             throw new IllegalArgumentException(layout + " needs " + layout.shards() + " weight blocks, got " + weights.size());
         }
         long heap = 0;
-        for (ShardMemory shard : memory(passName, shape, options.withShards(layout.shards()), PassOptions.DEFAULTS)) {
+        for (ShardMemory shard : memory(passName, shape, loss, options.withShards(layout.shards()), PassOptions.DEFAULTS)) {
             heap += shard.heapBytes();
         }
         MemoryBudget.requireHeap("the head " + shape + " in " + layout + (options.samples() ? " (sample rate " + options.sampleRate() + ")" : ""),

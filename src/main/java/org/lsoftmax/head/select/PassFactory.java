@@ -78,7 +78,7 @@ public final class PassFactory {
     /** A pass computing {@code loss} for heads of {@code shape}. */
     public static HeadPass create(String passName, HeadShape shape, MarginLoss loss, PassOptions options) {
         checkName(passName);
-        MemoryBudget.requireHeap("the " + passName + " pass for the head " + shape, estimatedHeapBytes(passName, shape));
+        MemoryBudget.requireHeap("the " + passName + " pass for the head " + shape, estimatedHeapBytes(passName, shape, loss));
         return switch (passName) {
             case "reference" -> new ReferencePass(shape, loss);
             case "jvm" -> new JvmPass(shape, loss, options.resolvedThreads());
@@ -96,7 +96,7 @@ public final class PassFactory {
         if (!passName.equals("tornado")) {
             return create(passName, shape, loss, options);
         }
-        MemoryBudget.requireHeap("the tornado pass for the head shard " + shape, estimatedHeapBytes(passName, shape));
+        MemoryBudget.requireHeap("the tornado pass for the head shard " + shape, estimatedHeapBytes(passName, shape, loss));
         return createTornado(shape, loss, options, true);
     }
 
@@ -125,6 +125,20 @@ public final class PassFactory {
             return callerBuffers + 8L * (3 * logits + 3 * x + 3 * w); // probabilities, G, logits; x, w, dx, dw copies
         }
         return callerBuffers + 4L * (logits + x + w) + 8L * 8 * shape.batch(); // G, packed operands, per-sample scalars
+    }
+
+    /**
+     * {@link #estimatedHeapBytes(String, HeadShape)} for {@code loss}: the jvm pass (and the tornado pass's
+     * fallback) also keeps the normalised operands W' (C x D floats) and X' (N x D) of the losses that
+     * normalise them (F1).
+     */
+    public static long estimatedHeapBytes(String passName, HeadShape shape, MarginLoss loss) {
+        long bytes = estimatedHeapBytes(passName, shape);
+        if (!passName.equals("reference")) {
+            bytes += loss.kind().normalisesWeights() ? 4L * shape.classes() * shape.features() : 0;
+            bytes += loss.kind().normalisesFeatures() ? 4L * shape.batch() * shape.features() : 0;
+        }
+        return bytes;
     }
 
     private static void checkName(String passName) {
