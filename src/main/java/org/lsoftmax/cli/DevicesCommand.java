@@ -16,8 +16,16 @@ import picocli.CommandLine.Spec;
  * no device is not an error; {@code --pass tornado} then runs on the JVM).
  */
 @Command(name = "devices", mixinStandardHelpOptions = true,
-        description = {"List the TornadoVM devices (BACKEND:DEVICE ids for --device), or say why there are none."})
+        description = {"List the TornadoVM devices (BACKEND:DEVICE ids for --device and --devices), or say why there are none,",
+            "and how to get several PoCL devices on one CPU for the class-sharded head (--shards K)."})
 final class DevicesCommand implements Callable<Integer> {
+
+    /** How to get several devices for the class-sharded head (docs/SCALING.md). */
+    static final String SEVERAL_DEVICES = String.join(System.lineSeparator(),
+            "The class-sharded head puts shard k on device k of --devices (eval/train --pass tornado --shards K --devices 0:0,0:1).",
+            "Several OpenCL devices on one CPU: PoCL makes one device per entry of POCL_DEVICES, e.g.",
+            "  POCL_DEVICES=\"pthread pthread\" bin/lsoftmax devices      (devices 0:0 and 0:1, sharing the cores;",
+            "  POCL_MAX_PTHREAD_COUNT=N limits the threads of each). A GPU machine lists each GPU as a device of its backend.");
 
     @Spec
     CommandSpec spec;
@@ -28,6 +36,7 @@ final class DevicesCommand implements Callable<Integer> {
         if (!TornadoSupport.isAvailable()) {
             out.println("no TornadoVM runtime: " + TornadoSupport.unavailableReason());
             out.println("--pass tornado runs the " + PassFactory.FALLBACK_PASS + " pass instead. See tornado-config/README.md.");
+            out.println(SEVERAL_DEVICES);
             out.flush();
             return 0;
         }
@@ -38,6 +47,7 @@ final class DevicesCommand implements Callable<Integer> {
                     String.format("%.1f GiB", device.globalMemoryBytes() / (double) (1L << 30)), device.name(),
                     device.isDefault() ? "  (default)" : "");
         }
+        out.println(SEVERAL_DEVICES);
         out.flush();
         return 0;
     }

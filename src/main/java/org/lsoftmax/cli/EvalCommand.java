@@ -29,6 +29,7 @@ import picocli.CommandLine.Option;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = {"One forward + backward of the layer on .npy inputs; writes logits, loss and gradients as .npy.",
             "Outputs in --out: logits.npy (N x C), loss.npy (0-d), dx.npy (N x D), dw.npy (C x D).",
+            "--shards K: the class-sharded head; --sample-rate R < 1: logits of the sampled classes only (N x S), listed in classes.npy.",
             "The reference pass computes and writes float64, the other passes float32."})
 final class EvalCommand implements Callable<Integer> {
 
@@ -54,6 +55,13 @@ final class EvalCommand implements Callable<Integer> {
 
     @Mixin
     PassSelection passSelection;
+
+    @Mixin
+    ShardSelection shardSelection;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "SEED",
+            description = "with --sample-rate below 1: the seed of the sampled negatives (default: ${DEFAULT-VALUE})")
+    long seed;
 
     @Override
     public Integer call() throws IOException {
@@ -91,6 +99,12 @@ final class EvalCommand implements Callable<Integer> {
         long outputValues = (long) n * c + (long) n * d + (long) c * d + 1;
         // the output place is checked before any computing: it exists or can be made, and has room
         OutputFolders.prepare(outDir, "--out", (float64 ? 8 : 4) * outputValues + 4 * 128);
+        if (shardSelection.given() && !shardSelection.options(1, seed).isSingle()) {
+            String where = ShardedEval.run(passName, shape, loss, beta, x64, x.toFloats(), w64, w.toFloats(), labels, shardSelection.options(1, seed),
+                    passSelection.options(), outDir);
+            LOG.info("eval {} {} beta={} on {} -> {}", shape, loss, beta, where, outDir);
+            return 0;
+        }
         double lossValue;
         if (float64) {
             // the pass's own buffers and the four float64 arrays this command keeps and writes

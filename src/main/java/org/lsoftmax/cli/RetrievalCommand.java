@@ -71,7 +71,7 @@ public final class RetrievalCommand implements Callable<Integer> {
         Dataset unseen = checkpoint.normalization().apply(rawData.test().restrictedTo(heldOut));
         Dataset seen = checkpoint.normalization().apply(rawData.restrictedTo(trained).test());
         try (MatrixProducts products = new Sgemm(threads)) {
-            Network network = new Network(checkpoint.architecture(), batch, products);
+            Network network = new Network(checkpoint.architecture(), batch, products, checkpoint.classShards());
             checkpoint.restoreInto(network, checkpointFile);
             Evaluation seenEvaluation = Evaluator.evaluate(network, seen, products, true, checkpoint.config().loss());
             Evaluation unseenEvaluation = Evaluator.evaluate(network, unseen, products, true, checkpoint.config().loss());

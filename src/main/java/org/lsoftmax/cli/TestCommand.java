@@ -64,7 +64,7 @@ public final class TestCommand implements Callable<Integer> {
         int rows = Math.min(batch, dataset.size());
         Network.requireFits(checkpoint.architecture(), rows);
         try (MatrixProducts products = new Sgemm(workers)) {
-            Network network = new Network(checkpoint.architecture(), rows, products);
+            Network network = new Network(checkpoint.architecture(), rows, products, checkpoint.classShards());
             checkpoint.restoreInto(network, checkpointFile);
             Evaluation evaluation = Evaluator.evaluate(network, dataset, products, false, checkpoint.config().loss());
             if (!Double.isFinite(evaluation.loss())) {

@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.data.TrainTestData;
 import org.lsoftmax.head.PassOptions;
+import org.lsoftmax.head.ShardOptions;
 import org.lsoftmax.plot.RunFolder;
 import org.lsoftmax.plot.RunPictures;
 import org.lsoftmax.train.BetaSchedule;
@@ -138,6 +139,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    ShardSelection shardSelection;
+
+    @Mixin
+    SyntheticClassOptions syntheticClasses;
+
     @Override
     public Integer call() {
         boolean outGiven = out != null;
@@ -149,6 +156,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (epochs != null && epochs < 1) {
             throw new InvalidInputException("--epochs must be >= 1, got " + epochs);
+        }
+        if (syntheticClasses.given()) {
+            return SyntheticClassRun.train(this, outGiven);
         }
         PassOptions passOptions = passSelection.options();
         DivergencePolicy divergencePolicy = DivergencePolicy.DEFAULTS.withMaxRetries(maxDivergenceRetries);
@@ -165,7 +175,7 @@ public final class TrainCommand implements Callable<Integer> {
             out = run.directory();
             TrainTestData rawData = DataOptions.load(data, synthetic);
             config = config.withPassName(passSelection.resolvedPass());
-            try (Trainer trainer = Trainer.startIn(config, rawData, passOptions, run)) {
+            try (Trainer trainer = Trainer.startIn(config, rawData, passOptions, shardSelection.options(1, seed), run)) {
                 train(trainer, divergencePolicy);
             }
         }
@@ -193,7 +203,9 @@ public final class TrainCommand implements Callable<Integer> {
                     checkpoint.config().epochs(), done + 1, total, epochs == null ? " (the run's stored total)" : "", out);
             TrainTestData rawData = DataOptions.load(data, synthetic);
             String pass = passSelection.resolvedPass();
-            try (Trainer trainer = Trainer.resumeIn(checkpoint, checkpointFile, total, pass, rawData, passOptions, run)) {
+            ShardOptions shards = shardSelection.given()
+                    ? shardSelection.options(checkpoint.classShards(), checkpoint.config().seed()) : null;
+            try (Trainer trainer = Trainer.resumeIn(checkpoint, checkpointFile, total, pass, rawData, passOptions, shards, run)) {
                 train(trainer, divergencePolicy);
             }
         }
@@ -256,7 +268,7 @@ public final class TrainCommand implements Callable<Integer> {
                 + "for: try a lower --lr", events.size(), epochsAffected, divergencePolicy.betaCap());
     }
 
-    private BetaSchedule betaSchedule() {
+    BetaSchedule betaSchedule() {
         return switch (schedule) {
             case "geometric" -> new BetaSchedule.Geometric(betaStart, betaScale, betaMin);
             case "power" -> new BetaSchedule.Power(betaStart, betaGamma, betaPower, betaMin);

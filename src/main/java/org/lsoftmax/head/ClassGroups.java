@@ -22,18 +22,25 @@ public final class ClassGroups {
         this.presentClasses = new int[batch + 1];
     }
 
-    /** Groups {@code labels} (N values in [0, C), already checked). */
+    /**
+     * Groups {@code labels} (N values in [0, C), already checked; a shard's local label -1, a sample whose
+     * class is on another shard, belongs to no class and is left out).
+     */
     public void group(int[] labels) {
         Arrays.fill(classStart, 0);
         for (int label : labels) {
-            classStart[label + 1]++;
+            if (label >= 0) {
+                classStart[label + 1]++;
+            }
         }
         for (int j = 0; j < classes; j++) {
             classStart[j + 1] += classStart[j];
         }
         // fill using classStart as the running cursor, then shift it back
         for (int i = 0; i < labels.length; i++) {
-            samples[classStart[labels[i]]++] = i;
+            if (labels[i] >= 0) {
+                samples[classStart[labels[i]]++] = i;
+            }
         }
         for (int j = classes; j > 0; j--) {
             classStart[j] = classStart[j - 1];

@@ -82,6 +82,52 @@ public final class HeadChecks {
         }
     }
 
+    /**
+     * {@link #checkForwardInputs(HeadShape, float[], float[], int[], double)} for a shard stage
+     * ({@link HeadPass#forwardShard}): the same checks, with labels in [-1, C) (-1: the sample's class is
+     * on another shard).
+     */
+    public static void checkShardInputs(HeadShape shape, float[] x, float[] w, int[] localLabels, double beta) {
+        checkLength("X", x == null ? -1 : x.length, shape.batch(), shape.features());
+        checkLength("W", w == null ? -1 : w.length, shape.classes(), shape.features());
+        checkLocalLabels(localLabels, shape);
+        checkBeta(beta);
+        checkFinite("X", x, shape.features());
+        checkFinite("W", w, shape.features());
+    }
+
+    /** The double-precision twin of {@link #checkShardInputs(HeadShape, float[], float[], int[], double)}. */
+    public static void checkShardInputs(HeadShape shape, double[] x, double[] w, int[] localLabels, double beta) {
+        checkLength("X", x == null ? -1 : x.length, shape.batch(), shape.features());
+        checkLength("W", w == null ? -1 : w.length, shape.classes(), shape.features());
+        checkLocalLabels(localLabels, shape);
+        checkBeta(beta);
+        checkFinite("X", x, shape.features());
+        checkFinite("W", w, shape.features());
+    }
+
+    /** Local labels of a shard: N values in [-1, C), -1 where the sample's class is on another shard. */
+    public static void checkLocalLabels(int[] labels, HeadShape shape) {
+        if (labels == null || labels.length != shape.batch()) {
+            throw new InvalidInputException("labels must hold N = " + shape.batch() + " values, got "
+                    + (labels == null ? "null" : labels.length));
+        }
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < -1 || labels[i] >= shape.classes()) {
+                throw new InvalidInputException("local label " + labels[i] + " in row " + i + " is outside [-1, "
+                        + shape.classes() + ") (-1: the class is on another shard)");
+            }
+        }
+    }
+
+    /** The whole head's lse_i handed to {@link HeadPass#backwardShard}: N finite values. */
+    public static void checkLogSumExp(double[] logSumExp, HeadShape shape) {
+        if (logSumExp == null || logSumExp.length != shape.batch()) {
+            throw new IllegalArgumentException("lse must hold N = " + shape.batch() + " values, got "
+                    + (logSumExp == null ? "null" : logSumExp.length));
+        }
+    }
+
     public static void checkFinite(String name, float[] values, int columns) {
         for (int index = 0; index < values.length; index++) {
             if (!Float.isFinite(values[index])) {

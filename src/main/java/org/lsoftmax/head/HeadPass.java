@@ -71,6 +71,35 @@ public interface HeadPass extends AutoCloseable {
      */
     void predict(int[] predictions);
 
+    /**
+     * Shard stage 1 of the class-sharded head ({@code ShardedHead}, docs/SCALING.md): the forward of one
+     * block of classes. W is this shard's block (or its sample of classes), C_s x D with C_s =
+     * {@code shape().classes()}; {@code localLabels[i]} is the index of sample i's class inside the block,
+     * or -1 where the class is on another shard (or was not sampled: never, positives are always kept).
+     * Writes the logits of the block with the margin on the targets this shard owns (plain logits
+     * elsewhere: a row without an owned target is the plain (scaled) softmax's row) and, per row,
+     * {@code max_j f_ij}, {@code sum_j exp(f_ij - max)} and, where owned, the target's margin logit and
+     * its plain logit ({@link ShardRows}). The whole head's loss is {@code mean_i(lse_i - f_iy)} with
+     * {@code lse_i} combined over the shards ({@link ShardCombine}). The existing {@link #forward} is not
+     * changed by this stage.
+     *
+     * @throws InvalidInputException on a shape mismatch, a label outside [-1, C_s), a non-finite input or beta < 0
+     */
+    void forwardShard(float[] x, float[] w, int[] localLabels, double beta, float[] logits, ShardRows rows);
+
+    /**
+     * Shard stage 2: with the whole head's {@code lse_i} (N values, combined over every shard), this
+     * shard's {@code G_ij = (exp(f_ij - lse_i) - [j = y_i]) / N} for its columns, its part of dL/dX (the
+     * products, the radial part of normalised features removed from its own part, the corrections of
+     * the targets it owns: dX is the sum of the shards' parts) and its block's dL/dW, complete (W's
+     * gradient never leaves its shard). For the inputs of the most recent {@link #forwardShard}.
+     *
+     * @param logSumExp N values lse_i
+     * @param dx        output: this shard's part of dL/dX, N*D
+     * @param dw        output: dL/dW of the block, C_s*D
+     */
+    void backwardShard(double[] logSumExp, float[] dx, float[] dw);
+
     /** Releases threads or device memory; the pass is unusable afterwards. */
     @Override
     void close();

@@ -1,5 +1,6 @@
 package org.lsoftmax.head;
 
+import java.util.List;
 import org.lsoftmax.model.Parameter;
 
 /**
@@ -11,7 +12,7 @@ import org.lsoftmax.model.Parameter;
  * <p>One step: {@code loss = forward(F, y, beta)}; {@code dF = backward()} (which also adds dL/dW into
  * {@code W.gradient()}); {@code correct()} counts the samples whose plain-logit prediction is their label.
  */
-public final class MarginHead implements AutoCloseable {
+public final class MarginHead implements Head {
 
     private final Parameter classWeights;
     private final HeadPass pass;
@@ -42,6 +43,7 @@ public final class MarginHead implements AutoCloseable {
      * @param features N x D, the trunk's output
      * @param labels   N labels (kept for {@link #correct}; the caller must not change them before)
      */
+    @Override
     public double forward(float[] features, int[] labels, double beta) {
         this.labels = labels;
         return pass.forward(features, classWeights.value(), labels, beta, logits);
@@ -51,6 +53,7 @@ public final class MarginHead implements AutoCloseable {
      * Gradients of the most recent forward: returns dL/dF (N x D, the head's own buffer) and adds dL/dW
      * into {@code classWeights.gradient()} (as every layer adds into its parameters' gradients).
      */
+    @Override
     public float[] backward() {
         pass.backward(featureGradient, weightGradient);
         float[] gradient = classWeights.gradient();
@@ -61,6 +64,7 @@ public final class MarginHead implements AutoCloseable {
     }
 
     /** Samples of the most recent forward whose plain-logit prediction (no margin) is their label. */
+    @Override
     public int correct() {
         if (labels == null) {
             throw new IllegalStateException("correct called before forward");
@@ -76,6 +80,7 @@ public final class MarginHead implements AutoCloseable {
     }
 
     /** Changes the loss's real parameters before the next step (warm-ups, {@link HeadPass#setLoss}). */
+    @Override
     public void setLoss(MarginLoss loss) {
         if (!loss.equals(pass.loss())) {
             pass.setLoss(loss);
@@ -87,8 +92,24 @@ public final class MarginHead implements AutoCloseable {
         return logits;
     }
 
+    @Override
     public HeadShape shape() {
         return pass.shape();
+    }
+
+    @Override
+    public MarginLoss loss() {
+        return pass.loss();
+    }
+
+    @Override
+    public String description() {
+        return pass.deviceDescription();
+    }
+
+    @Override
+    public List<Parameter> weightParameters() {
+        return List.of(classWeights);
     }
 
     public HeadPass pass() {

@@ -32,6 +32,21 @@ public interface TornadoBackend {
      */
     HeadPass createPass(HeadShape shape, MarginLoss loss, PassOptions options, DeviceFallback fallback);
 
+    /**
+     * A pass for the shard stages ({@link HeadPass#forwardShard}, {@link HeadPass#backwardShard}) of the
+     * class-sharded head, on {@code options.device()}: its device plan has the shard stages' task graphs
+     * (the single-pass graphs are set up only if the pass is ever asked for them).
+     *
+     * @throws DeviceUnavailableException as {@link #createPass}
+     */
+    HeadPass createShardPass(HeadShape shape, MarginLoss loss, PassOptions options, DeviceFallback fallback);
+
+    /**
+     * Device bytes a pass of this shape allocates on {@code options.device()} for the single-pass or the
+     * shard stages, before anything is allocated (what a head that does not fit is refused with).
+     */
+    long deviceBytes(HeadShape shape, PassOptions options, boolean shardStages);
+
     /** Every device TornadoVM sees, backend by backend. */
     List<TornadoDeviceInfo> listDevices();
 }

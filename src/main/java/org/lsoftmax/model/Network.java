@@ -20,10 +20,23 @@ public final class Network {
     private final int maxRows;
     private final List<Layer> layers = new ArrayList<>();
     private final Parameter classWeights;
+    /** W in contiguous blocks of classes, one per shard of a class-sharded head (one block, {@link #classWeights}, unsharded). */
+    private final List<Parameter> classWeightShards = new ArrayList<>();
     private final List<Parameter> parameters = new ArrayList<>();
 
     /** Builds the network for batches of up to {@code maxRows} samples, with zero weights (see {@link #initialise}). */
     public Network(Architecture architecture, int maxRows, MatrixProducts products) {
+        this(architecture, maxRows, products, 1);
+    }
+
+    /**
+     * As {@link #Network(Architecture, int, MatrixProducts)}, with the class weights held in
+     * {@code classShards} contiguous blocks of classes (the split of {@code head.ShardLayout}: block k holds
+     * the classes [floor(C k / K), floor(C (k + 1) / K))), each its own parameter
+     * {@code lsoftmax.weight.shard<k>} with its gradient and momentum, for the class-sharded head. One
+     * block is the parameter {@code lsoftmax.weight}, as always.
+     */
+    public Network(Architecture architecture, int maxRows, MatrixProducts products, int classShards) {
         requireFits(architecture, maxRows);
         this.architecture = architecture;
         this.maxRows = maxRows;
@@ -36,11 +49,29 @@ public final class Network {
             index++;
         }
         layers.add(new Dense("dense" + index, width, architecture.featureDimension(), maxRows, index > 1, products));
-        this.classWeights = Parameter.zeros("lsoftmax.weight", architecture.classes() * architecture.featureDimension(), true);
+        int classes = architecture.classes();
+        if (classShards < 1 || classes < 2L * classShards) {
+            throw new IllegalArgumentException(classes + " classes cannot be split into " + classShards + " blocks of at least 2 classes");
+        }
+        if (classShards == 1) {
+            this.classWeights = Parameter.zeros("lsoftmax.weight", classes * architecture.featureDimension(), true);
+            classWeightShards.add(classWeights);
+        } else {
+            this.classWeights = null;
+            for (int k = 0; k < classShards; k++) {
+                int size = shardStart(classes, classShards, k + 1) - shardStart(classes, classShards, k);
+                classWeightShards.add(Parameter.zeros("lsoftmax.weight.shard" + k, size * architecture.featureDimension(), true));
+            }
+        }
         for (Layer layer : layers) {
             parameters.addAll(layer.parameters());
         }
-        parameters.add(classWeights);
+        parameters.addAll(classWeightShards);
+    }
+
+    /** The first class of block k of C classes in K blocks: floor(C k / K) (as {@code head.ShardLayout}). */
+    public static int shardStart(int classes, int shards, int shard) {
+        return (int) ((long) classes * shard / shards);
     }
 
     /** He init of every dense layer (from one random stream, in layer order), and the class weights. */
@@ -52,11 +83,14 @@ public final class Network {
                 dense.initialise(random, beforePrelu ? 2.0 / (1.0 + slope * slope) : 1.0);
             }
         }
-        // class weights ~ N(0, 1/D): |w_j| about 1, directions uniformly random
-        float[] w = classWeights.value();
+        // class weights ~ N(0, 1/D): |w_j| about 1, directions uniformly random (in class order, block after
+        // block: the same values however W is split)
         double std = Math.sqrt(1.0 / architecture.featureDimension());
-        for (int i = 0; i < w.length; i++) {
-            w[i] = (float) (std * random.nextGaussian());
+        for (Parameter block : classWeightShards) {
+            float[] w = block.value();
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) (std * random.nextGaussian());
+            }
         }
     }
 
@@ -93,9 +127,35 @@ public final class Network {
         return maxRows;
     }
 
-    /** Class weights W of the L-Softmax head, C x D row-major. */
+    /**
+     * Class weights W of the L-Softmax head, C x D row-major.
+     *
+     * @throws IllegalStateException when W is held in several blocks ({@link #classWeightShards()})
+     */
     public Parameter classWeights() {
+        if (classWeights == null) {
+            throw new IllegalStateException("W is held in " + classWeightShards.size() + " blocks: use classWeightShards()");
+        }
         return classWeights;
+    }
+
+    /** W's blocks of classes in class order (one block, {@link #classWeights()}, when W is not split). */
+    public List<Parameter> classWeightShards() {
+        return List.copyOf(classWeightShards);
+    }
+
+    /** W as one C x D matrix: the parameter's own array when W is one block, else a copy of the blocks one after the other. */
+    public float[] classWeightMatrix() {
+        if (classWeights != null) {
+            return classWeights.value();
+        }
+        float[] whole = new float[architecture.classes() * architecture.featureDimension()];
+        int offset = 0;
+        for (Parameter block : classWeightShards) {
+            System.arraycopy(block.value(), 0, whole, offset, block.size());
+            offset += block.size();
+        }
+        return whole;
     }
 
     /** All parameters in a fixed order (layers first, class weights last): the checkpoint order. */

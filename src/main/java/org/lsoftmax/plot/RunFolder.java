@@ -81,6 +81,6 @@ public record RunFolder(Path directory, List<EpochMetrics> metrics, Checkpoint c
 
     /** Class weights W (C x D) of the last checkpoint. */
     public float[] classWeights() {
-        return checkpoint.tensors().get(checkpoint.tensors().size() - 1).values();
+        return checkpoint.classWeightMatrix();
     }
 }

@@ -45,6 +45,39 @@ public record Checkpoint(TrainConfig config, Normalization normalization, int in
                 iteration, tensors);
     }
 
+    /** How many blocks the checkpoint's W is held in: its {@code lsoftmax.weight.shard<k>} tensors, or 1 ({@code lsoftmax.weight}). */
+    public int classShards() {
+        int shards = 0;
+        for (Tensor tensor : tensors) {
+            if (tensor.name().startsWith("lsoftmax.weight.shard")) {
+                shards++;
+            }
+        }
+        return Math.max(1, shards);
+    }
+
+    /** W as one C x D matrix: the class-weight tensor, or its blocks one after the other. */
+    public float[] classWeightMatrix() {
+        List<float[]> blocks = new ArrayList<>();
+        int length = 0;
+        for (Tensor tensor : tensors) {
+            if (tensor.name().equals("lsoftmax.weight") || tensor.name().startsWith("lsoftmax.weight.shard")) {
+                blocks.add(tensor.values());
+                length += tensor.values().length;
+            }
+        }
+        if (blocks.size() == 1) {
+            return blocks.get(0);
+        }
+        float[] whole = new float[length];
+        int offset = 0;
+        for (float[] block : blocks) {
+            System.arraycopy(block, 0, whole, offset, block.length);
+            offset += block.length;
+        }
+        return whole;
+    }
+
     public Architecture architecture() {
         return new Architecture(inputSize, config.hidden(), config.featureDimension(), classes);
     }

@@ -27,7 +27,7 @@ public final class Evaluator {
         int featureDimension = network.architecture().featureDimension();
         int classes = network.architecture().classes();
         int batchRows = network.maxRows();
-        float[] classWeights = network.classWeights().value();
+        float[] classWeights = network.classWeightMatrix();
         float[] batchInput = new float[batchRows * dimension];
         float[] logits = new float[batchRows * classes];
         float[] allFeatures = keepFeatures ? new float[data.size() * featureDimension] : null;

@@ -8,11 +8,13 @@ import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.data.Dataset;
 import org.lsoftmax.data.Normalization;
 import org.lsoftmax.data.TrainTestData;
+import org.lsoftmax.head.Head;
 import org.lsoftmax.head.HeadOverflowException;
 import org.lsoftmax.head.HeadShape;
 import org.lsoftmax.head.MarginHead;
 import org.lsoftmax.head.PassOptions;
-import org.lsoftmax.head.select.PassFactory;
+import org.lsoftmax.head.ShardOptions;
+import org.lsoftmax.head.select.HeadFactory;
 import org.lsoftmax.linalg.MatrixProducts;
 import org.lsoftmax.linalg.Sgemm;
 import org.lsoftmax.math.SplitMix64;
@@ -60,7 +62,7 @@ public final class Trainer implements AutoCloseable {
     private final boolean ownsRunDirectory;
     private final MatrixProducts products;
     private final Network network;
-    private final MarginHead head;
+    private final Head head;
     private final SgdMomentum optimizer;
     private final DivergenceGuard guard = new DivergenceGuard();
     private final List<EpochMetrics> history = new ArrayList<>();
@@ -75,7 +77,7 @@ public final class Trainer implements AutoCloseable {
     private int lastGoodCheckpointEpoch;
 
     private Trainer(TrainConfig config, TrainTestData rawData, Normalization normalization, PassOptions passOptions,
-            RunDirectory runDirectory, boolean ownsRunDirectory) {
+            ShardOptions shardOptions, RunDirectory runDirectory, boolean ownsRunDirectory) {
         this.config = config;
         this.normalization = normalization;
         this.runDirectory = runDirectory;
@@ -90,9 +92,10 @@ public final class Trainer implements AutoCloseable {
         this.products = new Sgemm(passOptions.threads());
         try {
             this.network = new Network(new Architecture(train.dimension(), config.hidden(), config.featureDimension(),
-                    train.classes()), config.batchSize(), products);
-            this.head = new MarginHead(network.classWeights(), PassFactory.create(config.passName(),
-                    new HeadShape(config.batchSize(), config.featureDimension(), train.classes()), config.lossAt(0), passOptions));
+                    train.classes()), config.batchSize(), products, shardOptions.shards());
+            // one shard, no sampling: a MarginHead, as always; else the class-sharded head (docs/SCALING.md)
+            this.head = HeadFactory.create(config.passName(), new HeadShape(config.batchSize(), config.featureDimension(), train.classes()),
+                    config.lossAt(0), passOptions, shardOptions.withSeed(config.seed()), network.classWeightShards());
         } catch (RuntimeException | Error e) {
             products.close(); // its worker threads would outlive a trainer that never existed
             throw e;
@@ -107,22 +110,35 @@ public final class Trainer implements AutoCloseable {
      *                        {@link RunDirectory} (and closed with the trainer); null writes nothing (tests)
      */
     public static Trainer start(TrainConfig config, TrainTestData rawData, PassOptions passOptions, Path outputDirectory) {
+        return start(config, rawData, passOptions, ShardOptions.NONE, outputDirectory);
+    }
+
+    /** A fresh run with the head split as {@code shardOptions} says ({@code --shards}, {@code --sample-rate}; the sampler's seed is the run's). */
+    public static Trainer start(TrainConfig config, TrainTestData rawData, PassOptions passOptions, ShardOptions shardOptions,
+            Path outputDirectory) {
         if (outputDirectory == null) {
-            return startIn(config, rawData, passOptions, null, false);
+            return startIn(config, rawData, passOptions, shardOptions, null, false);
         }
-        return startIn(config, rawData, passOptions, RunDirectory.forNewRun(outputDirectory, false), true);
+        return startIn(config, rawData, passOptions, shardOptions, RunDirectory.forNewRun(outputDirectory, false), true);
     }
 
     /** A fresh run writing into {@code run}, which the caller opened (and closes, after the trainer). */
     public static Trainer startIn(TrainConfig config, TrainTestData rawData, PassOptions passOptions, RunDirectory run) {
-        return startIn(config, rawData, passOptions, run, false);
+        return startIn(config, rawData, passOptions, ShardOptions.NONE, run, false);
     }
 
-    private static Trainer startIn(TrainConfig config, TrainTestData rawData, PassOptions passOptions, RunDirectory run,
-            boolean ownsRun) {
+    /** As {@link #startIn(TrainConfig, TrainTestData, PassOptions, RunDirectory)} with the head split as {@code shardOptions} says. */
+    public static Trainer startIn(TrainConfig config, TrainTestData rawData, PassOptions passOptions, ShardOptions shardOptions,
+            RunDirectory run) {
+        return startIn(config, rawData, passOptions, shardOptions, run, false);
+    }
+
+    private static Trainer startIn(TrainConfig config, TrainTestData rawData, PassOptions passOptions, ShardOptions shardOptions,
+            RunDirectory run, boolean ownsRun) {
         Trainer trainer;
         try {
-            trainer = new Trainer(config, rawData, Normalization.fit(rawData.restrictedTo(config.trainClasses()).train()), passOptions, run, ownsRun);
+            trainer = new Trainer(config, rawData, Normalization.fit(rawData.restrictedTo(config.trainClasses()).train()), passOptions,
+                    shardOptions, run, ownsRun);
         } catch (RuntimeException | Error e) {
             if (ownsRun) {
                 run.close();
@@ -150,23 +166,44 @@ public final class Trainer implements AutoCloseable {
      */
     public static Trainer resume(Checkpoint checkpoint, Path source, int epochs, String passName, TrainTestData rawData,
             PassOptions passOptions, Path outputDirectory) {
+        return resume(checkpoint, source, epochs, passName, rawData, passOptions, null, outputDirectory);
+    }
+
+    /**
+     * As {@link #resume(Checkpoint, Path, int, String, TrainTestData, PassOptions, Path)} with the head split
+     * as {@code shardOptions} says; null: as the checkpoint's W is split, without sampling. The number of
+     * shards must be the checkpoint's (its W blocks are restored as they are).
+     */
+    public static Trainer resume(Checkpoint checkpoint, Path source, int epochs, String passName, TrainTestData rawData,
+            PassOptions passOptions, ShardOptions shardOptions, Path outputDirectory) {
         if (outputDirectory == null) {
-            return resumeIn(checkpoint, source, epochs, passName, rawData, passOptions, null, false);
+            return resumeIn(checkpoint, source, epochs, passName, rawData, passOptions, shardOptions, null, false);
         }
-        return resumeIn(checkpoint, source, epochs, passName, rawData, passOptions,
+        return resumeIn(checkpoint, source, epochs, passName, rawData, passOptions, shardOptions,
                 RunDirectory.forResume(outputDirectory, source, false), true);
     }
 
     /** Continues a run writing into {@code run}, which the caller opened for this resume (and closes, after the trainer). */
     public static Trainer resumeIn(Checkpoint checkpoint, Path source, int epochs, String passName, TrainTestData rawData,
             PassOptions passOptions, RunDirectory run) {
-        return resumeIn(checkpoint, source, epochs, passName, rawData, passOptions, run, false);
+        return resumeIn(checkpoint, source, epochs, passName, rawData, passOptions, null, run, false);
+    }
+
+    /** As {@link #resumeIn(Checkpoint, Path, int, String, TrainTestData, PassOptions, RunDirectory)} with the head split as {@code shardOptions} says (null: as the checkpoint's). */
+    public static Trainer resumeIn(Checkpoint checkpoint, Path source, int epochs, String passName, TrainTestData rawData,
+            PassOptions passOptions, ShardOptions shardOptions, RunDirectory run) {
+        return resumeIn(checkpoint, source, epochs, passName, rawData, passOptions, shardOptions, run, false);
     }
 
     private static Trainer resumeIn(Checkpoint checkpoint, Path source, int epochs, String passName,
-            TrainTestData rawData, PassOptions passOptions, RunDirectory run, boolean ownsRun) {
+            TrainTestData rawData, PassOptions passOptions, ShardOptions shardOptions, RunDirectory run, boolean ownsRun) {
         Trainer trainer;
         try {
+            ShardOptions shards = shardOptions != null ? shardOptions : ShardOptions.NONE.withShards(checkpoint.classShards());
+            if (shards.shards() != checkpoint.classShards()) {
+                throw new InvalidInputException(source + " holds W in " + checkpoint.classShards() + " shard(s), --shards asks for " + shards.shards()
+                        + ": resume with --shards " + checkpoint.classShards());
+            }
             int dataClasses = rawData.restrictedTo(checkpoint.config().trainClasses()).classes();
             if (rawData.dimension() != checkpoint.inputSize() || dataClasses != checkpoint.classes()) {
                 throw new InvalidInputException(source + " was trained on " + checkpoint.inputSize() + " features and "
@@ -182,7 +219,7 @@ public final class Trainer implements AutoCloseable {
                 throw new InvalidInputException(source + ": checkpoint holds a non-finite value: " + nonFinite.summary()
                         + " at index " + nonFinite.index());
             }
-            trainer = new Trainer(config, rawData, checkpoint.normalization(), passOptions, run, ownsRun);
+            trainer = new Trainer(config, rawData, checkpoint.normalization(), passOptions, shards, run, ownsRun);
         } catch (RuntimeException | Error e) {
             if (ownsRun) {
                 run.close();
@@ -290,9 +327,10 @@ public final class Trainer implements AutoCloseable {
             learningRate = guard.learningRate(scheduledLearningRate);
             beta = guard.betaAt(config.schedule(), iteration);
             head.setLoss(config.lossAt(iteration));
+            head.setIteration(iteration);
             OffendingValue problem = computeStep(step, beta, learningRate);
             if (problem == null) {
-                optimizer.step(network.parameters(), learningRate);
+                optimizer.step(network.parameters(), learningRate, head::touchedRows);
                 guard.stepApplied();
                 appliedSteps++;
                 lossSum += step.loss;
@@ -360,7 +398,7 @@ public final class Trainer implements AutoCloseable {
     private OffendingValue computeStep(StepBuffers step, double beta, double learningRate) {
         int batchSize = config.batchSize();
         int featureDimension = config.featureDimension();
-        Parameter classWeights = network.classWeights();
+        List<Parameter> classWeights = head.weightParameters();
         network.zeroGradients();
         float[] features = network.features(step.input, batchSize);
         OffendingValue problem = OffendingValue.firstNonFiniteInRows("features", features, batchSize, featureDimension);
@@ -377,9 +415,9 @@ public final class Trainer implements AutoCloseable {
         }
         float[] featureGradient = head.backward();
         problem = OffendingValue.firstNonFiniteInRows("gradient of features", featureGradient, batchSize, featureDimension);
-        if (problem == null) {
-            problem = OffendingValue.firstNonFinite("gradient of " + classWeights.name(), classWeights.gradient(),
-                    classWeights.size());
+        for (int k = 0; k < classWeights.size() && problem == null; k++) {
+            problem = OffendingValue.firstNonFinite("gradient of " + classWeights.get(k).name(), classWeights.get(k).gradient(),
+                    classWeights.get(k).size());
         }
         if (problem != null) {
             return problem;
@@ -389,7 +427,7 @@ public final class Trainer implements AutoCloseable {
         network.backward(featureGradient, batchSize);
         List<Parameter> parameters = network.parameters();
         for (Parameter parameter : parameters) {
-            if (parameter != classWeights) { // its gradient is the head's dW, checked above
+            if (!classWeights.contains(parameter)) { // its gradient is the head's dW, checked above
                 problem = OffendingValue.firstNonFinite("gradient of " + parameter.name(), parameter.gradient(),
                         parameter.size());
                 if (problem != null) {
@@ -397,7 +435,7 @@ public final class Trainer implements AutoCloseable {
                 }
             }
         }
-        return optimizer.checkStep(parameters, learningRate, guard.policy().maxWeightChange());
+        return optimizer.checkStep(parameters, learningRate, guard.policy().maxWeightChange(), head::touchedRows);
     }
 
     /** Applies the divergence policy to a step that was not applied (see {@link DivergenceGuard}). */
@@ -487,8 +525,8 @@ public final class Trainer implements AutoCloseable {
         return guard.events();
     }
 
-    /** The head (class weights and the pass computing the margin loss). */
-    public MarginHead head() {
+    /** The head (class weights and the pass computing the margin loss: a {@link MarginHead}, or the class-sharded head). */
+    public Head head() {
         return head;
     }
 

@@ -22,7 +22,7 @@ import org.lsoftmax.cli.Main;
 class CliFuzzTest {
 
     private static final String[] OPTIONS = {"--x", "--w", "--y", "--margin", "--beta", "--pass", "--out", "--threads",
-        "--device", "--help", "--version", "eval", "gradcheck", "--unknown", "-", "--"};
+        "--device", "--help", "--version", "eval", "gradcheck", "--unknown", "-", "--", "--shards", "--sample-rate", "--devices", "--seed"};
     private static final String[] PASSES = {"reference", "jvm", "tornado", "", "JVM", "gpu"};
 
     private static Path folder;

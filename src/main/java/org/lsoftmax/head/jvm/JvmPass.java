@@ -6,6 +6,7 @@ import org.lsoftmax.head.HeadOverflowException;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
 import org.lsoftmax.head.MarginLoss;
+import org.lsoftmax.head.ShardRows;
 import org.lsoftmax.linalg.Sgemm;
 import org.lsoftmax.linalg.WorkerPool;
 import org.lsoftmax.math.LSoftmaxMath;
@@ -87,6 +88,17 @@ public final class JvmPass implements HeadPass {
     private final WorkerPool.Task dxCorrectionTask = this::dxCorrectionShare;
     private final WorkerPool.Task dwCorrectionTask = this::dwCorrectionShare;
     private final WorkerPool.Task predictTask = this::predictShare;
+    private final WorkerPool.Task shardSoftmaxTask = this::shardSoftmaxShare;
+    private final WorkerPool.Task shardGradientTask = this::shardGradientShare;
+
+    // The shard stages (forwardShard / backwardShard): the row maxima and owned target logits of the
+    // most recent forwardShard, the rows it writes, the whole head's lse_i backwardShard was given.
+    private final float[] shardMax;
+    private final double[] shardTargetLogit;
+    private ShardRows shardRows;
+    private double[] logSumExp;
+    /** Whether the most recent forward was a shard stage (then only backwardShard may follow). */
+    private boolean shardForward;
 
     // Operands of the forward/backward in progress (backward reads x, w, labels, beta of the last forward).
     private float[] x;
@@ -134,6 +146,8 @@ public final class JvmPass implements HeadPass {
         this.classGroups = new ClassGroups(n, shape.classes());
         this.marginThresholds = LSoftmaxMath.marginThresholds(this.margin);
         this.laneScratch = new double[threads][Math.max(RowOps.SCRATCH_DOUBLES, RowOps.THREE_DOTS_SCRATCH) + 16];
+        this.shardMax = new float[n];
+        this.shardTargetLogit = new double[n];
     }
 
     @Override
@@ -170,16 +184,9 @@ public final class JvmPass implements HeadPass {
         this.labels = labels;
         this.beta = beta;
         this.logits = logits;
+        this.shardForward = false;
         int n = shape.batch();
-        // (F1) P = X' W'^T, with X' = diag(a) X and W' = diag(b) W for the normalising losses
-        if (normaliseFeatures) {
-            runRows(featureScalingTask, (long) n * shape.features());
-        }
-        if (normaliseWeights) {
-            runRows(weightScalingTask, (long) shape.classes() * shape.features());
-        }
-        sgemm.multiplyABt(featureOperand(), weightOperand(), logits, n, shape.classes(), shape.features(), false);
-        runRows(targetTask, (long) n * shape.features());
+        marginLogits();
         runRows(softmaxTask, (long) n * shape.classes());
         this.lastLogits = logits;
         this.logits = null;
@@ -194,13 +201,73 @@ public final class JvmPass implements HeadPass {
         return lossSum / n;
     }
 
+    /** (F1), (F2): the operands scaled for the normalising losses, P = X' W'^T, the margin on the target column. */
+    private void marginLogits() {
+        int n = shape.batch();
+        // (F1) P = X' W'^T, with X' = diag(a) X and W' = diag(b) W for the normalising losses
+        if (normaliseFeatures) {
+            runRows(featureScalingTask, (long) n * shape.features());
+        }
+        if (normaliseWeights) {
+            runRows(weightScalingTask, (long) shape.classes() * shape.features());
+        }
+        sgemm.multiplyABt(featureOperand(), weightOperand(), logits, n, shape.classes(), shape.features(), false);
+        runRows(targetTask, (long) n * shape.features());
+    }
+
+    @Override
+    public void forwardShard(float[] x, float[] w, int[] localLabels, double beta, float[] logits, ShardRows rows) {
+        checkShardInputs(x, w, localLabels, beta);
+        HeadChecks.checkOutput("logits", logits, shape.batch(), shape.classes());
+        ShardRows.check(rows, shape);
+        this.x = x;
+        this.w = w;
+        this.labels = localLabels;
+        this.beta = beta;
+        this.logits = logits;
+        this.shardForward = true;
+        this.shardRows = rows;
+        marginLogits();
+        runRows(shardSoftmaxTask, (long) shape.batch() * shape.classes());
+        this.lastLogits = logits;
+        this.logits = null;
+        this.shardRows = null;
+    }
+
+    @Override
+    public void backwardShard(double[] logSumExp, float[] dx, float[] dw) {
+        if (x == null) {
+            throw new IllegalStateException("backward called before forward");
+        }
+        requireStage(true);
+        HeadChecks.checkLogSumExp(logSumExp, shape);
+        HeadChecks.checkOutput("dX", dx, shape.batch(), shape.features());
+        HeadChecks.checkOutput("dW", dw, shape.classes(), shape.features());
+        this.logSumExp = logSumExp;
+        runRows(shardGradientTask, (long) shape.batch() * shape.classes());
+        this.logSumExp = null;
+        gradients(dx, dw);
+    }
+
+    private void requireStage(boolean shard) {
+        if (shardForward != shard) {
+            throw new IllegalStateException(shard ? "backwardShard needs a forwardShard before it" : "backward needs a forward before it");
+        }
+    }
+
     @Override
     public void backward(float[] dx, float[] dw) {
         if (x == null) {
             throw new IllegalStateException("backward called before forward");
         }
+        requireStage(false);
         HeadChecks.checkOutput("dX", dx, shape.batch(), shape.features());
         HeadChecks.checkOutput("dW", dw, shape.classes(), shape.features());
+        gradients(dx, dw);
+    }
+
+    /** dX and dW from G (written by the softmax sweep or rescaled by the shard stage): (F13)-(F15). */
+    private void gradients(float[] dx, float[] dw) {
         int n = shape.batch();
         int d = shape.features();
         int c = shape.classes();
@@ -249,6 +316,20 @@ public final class JvmPass implements HeadPass {
      */
     private void checkForwardInputs(float[] x, float[] w, int[] labels, double beta) {
         HeadChecks.checkShapesLabelsAndBeta(shape, x == null ? -1 : x.length, w == null ? -1 : w.length, labels, beta);
+        if (!RowOps.allFinite(x)) {
+            HeadChecks.checkFinite("X", x, shape.features());
+        }
+        if (!RowOps.allFinite(w)) {
+            HeadChecks.checkFinite("W", w, shape.features());
+        }
+    }
+
+    /** {@link HeadChecks#checkShardInputs} in the same order, with the finite checks vectorised (as {@link #checkForwardInputs}). */
+    private void checkShardInputs(float[] x, float[] w, int[] localLabels, double beta) {
+        HeadChecks.checkLength("X", x == null ? -1 : x.length, shape.batch(), shape.features());
+        HeadChecks.checkLength("W", w == null ? -1 : w.length, shape.classes(), shape.features());
+        HeadChecks.checkLocalLabels(localLabels, shape);
+        HeadChecks.checkBeta(beta);
         if (!RowOps.allFinite(x)) {
             HeadChecks.checkFinite("X", x, shape.features());
         }
@@ -344,6 +425,10 @@ public final class JvmPass implements HeadPass {
         boolean psiMargin = loss.kind().integerMargin();
         for (int i = from; i < to; i++) {
             int y = labels[i];
+            if (y < 0) {
+                hasAngle[i] = false; // a shard's row whose class is elsewhere: plain logits, no correction
+                continue;
+            }
             plainTargetLogit[i] = logits[i * c + y];
             // x.x, w.w and x.w in one pass over the two rows
             RowOps.threeDots(x, i * d, w, y * d, d, dots);
@@ -425,6 +510,57 @@ public final class JvmPass implements HeadPass {
             double targetProbability = Math.exp(f[row + y] - logSumExp);
             targetGradient[i] = (targetProbability - 1.0) / n;
             g[row + y] = (float) targetGradient[i];
+        }
+    }
+
+    /**
+     * The shard forward's sweep per row: max_j f_ij, e_ij = exp(f_ij - max) kept in G (scaled by
+     * {@link #shardGradientShare} once the whole head's lse_i is known), s = sum_j e_ij in double lanes, and
+     * for an owned target its margin and plain logits.
+     */
+    private void shardSoftmaxShare(int worker, int workerCount) {
+        int n = shape.batch();
+        int c = shape.classes();
+        int from = shareStart(n, worker, workerCount);
+        int to = shareStart(n, worker + 1, workerCount);
+        float[] f = logits;
+        float[] g = gradientLogits;
+        double[] scratch = laneScratch[worker];
+        ShardRows rows = shardRows;
+        for (int i = from; i < to; i++) {
+            int row = i * c;
+            int y = labels[i];
+            float max = RowOps.max(f, row, c);
+            double sumExp = RowOps.expShiftedAndSum(f, row, max, g, row, c, scratch);
+            shardMax[i] = max;
+            shardTargetLogit[i] = y >= 0 ? f[row + y] : 0.0;
+            rows.max()[i] = max;
+            rows.sumExp()[i] = sumExp;
+            rows.target()[i] = shardTargetLogit[i];
+            rows.plainTarget()[i] = y >= 0 ? plainTargetLogit[i] : 0.0f;
+        }
+    }
+
+    /**
+     * G of the shard from the whole head's lse_i: G_ij = e_ij exp(max_i - lse_i) / N, and for an owned
+     * target G_iy = (exp(f_iy - lse_i) - 1) / N in double (the difference is close to cancellation).
+     */
+    private void shardGradientShare(int worker, int workerCount) {
+        int n = shape.batch();
+        int c = shape.classes();
+        int from = shareStart(n, worker, workerCount);
+        int to = shareStart(n, worker + 1, workerCount);
+        float[] g = gradientLogits;
+        for (int i = from; i < to; i++) {
+            int row = i * c;
+            int y = labels[i];
+            RowOps.scale(g, row, c, (float) (Math.exp(shardMax[i] - logSumExp[i]) / n));
+            if (y >= 0) {
+                targetGradient[i] = (Math.exp(shardTargetLogit[i] - logSumExp[i]) - 1.0) / n;
+                g[row + y] = (float) targetGradient[i];
+            } else {
+                targetGradient[i] = 0.0;
+            }
         }
     }
 

@@ -6,6 +6,7 @@ import org.lsoftmax.head.HeadOverflowException;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
 import org.lsoftmax.head.MarginLoss;
+import org.lsoftmax.head.ShardRows;
 import org.lsoftmax.math.LSoftmaxMath;
 import org.lsoftmax.math.MarginMath;
 
@@ -35,6 +36,8 @@ public final class ReferencePass implements HeadPass {
     /** The logits of the most recent forward, with the plain logit of each target entry beside them (for {@link #predict}). */
     private final double[] lastLogits;
     private final double[] plainTargetLogit;
+    /** Whether the most recent forward was a shard stage (then only {@link #backwardShard} may follow). */
+    private boolean shardForward;
 
     public ReferencePass(HeadShape shape, MarginLoss loss) {
         this.shape = shape;
@@ -114,27 +117,8 @@ public final class ReferencePass implements HeadPass {
         this.w = w;
         this.labels = labels;
         this.beta = beta;
-
-        // (F1) P_ij = a_i b_j (w_j . x_i)
-        double[] a = rowFactors();
-        double[] b = classFactors();
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < c; j++) {
-                logits[i * c + j] = a[i] * b[j] * dot(x, i * d, w, j * d, d);
-            }
-        }
-        // (F2) target column: f_iy = (beta P_iy + A h(cos theta)) / (1 + beta)
-        for (int i = 0; i < n; i++) {
-            int y = labels[i];
-            plainTargetLogit[i] = logits[i * c + y];
-            double xNorm = norm(x, i * d, d);
-            double wNorm = norm(w, y * d, d);
-            double normProduct = xNorm * wNorm;
-            if (normProduct > 0.0) {
-                double cosTheta = LSoftmaxMath.clampCos(dot(x, i * d, w, y * d, d) / normProduct);
-                logits[i * c + y] = (beta * logits[i * c + y] + radius(xNorm, wNorm) * marginValue(cosTheta)) / (1.0 + beta);
-            }
-        }
+        this.shardForward = false;
+        marginLogits(logits);
         // (L5) loss = mean_i (log sum_j exp f_ij - f_iy), with the row maximum subtracted for stability
         double lossSum = 0.0;
         for (int i = 0; i < n; i++) {
@@ -159,6 +143,95 @@ public final class ReferencePass implements HeadPass {
         return lossSum / n;
     }
 
+    /**
+     * The shard stage of {@link HeadPass#forwardShard} in double: the margin logits of this block of
+     * classes (the margin on the targets it owns, {@code labels[i] >= 0}), and per row the maximum, the
+     * sum of exp(f - max), and for owned targets the margin and plain target logits (0 elsewhere).
+     */
+    public void forwardShard(double[] x, double[] w, int[] labels, double beta, double[] logits, double[] rowMax, double[] rowSumExp,
+            double[] target, double[] plainTarget) {
+        HeadChecks.checkShardInputs(shape, x, w, labels, beta);
+        int n = shape.batch();
+        int c = shape.classes();
+        HeadChecks.checkLength("logits", logits == null ? -1 : logits.length, n, c);
+        this.x = x;
+        this.w = w;
+        this.labels = labels;
+        this.beta = beta;
+        this.shardForward = true;
+        marginLogits(logits);
+        for (int i = 0; i < n; i++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < c; j++) {
+                max = Math.max(max, logits[i * c + j]);
+            }
+            double sumExp = 0.0;
+            for (int j = 0; j < c; j++) {
+                sumExp += Math.exp(logits[i * c + j] - max);
+            }
+            rowMax[i] = max;
+            rowSumExp[i] = sumExp;
+            int y = labels[i];
+            target[i] = y >= 0 ? logits[i * c + y] : 0.0;
+            plainTarget[i] = y >= 0 ? plainTargetLogit[i] : 0.0;
+        }
+        System.arraycopy(logits, 0, lastLogits, 0, logits.length);
+    }
+
+    /**
+     * The shard stage of {@link HeadPass#backwardShard} in double: G_ij = (exp(f_ij - lse_i) - [j = y_i]) / N
+     * with the whole head's lse_i, then this block's dW and its part of dX exactly as {@link #backward(double[], double[])}.
+     */
+    public void backwardShard(double[] logSumExp, double[] dx, double[] dw) {
+        if (x == null) {
+            throw new IllegalStateException("backward called before forward");
+        }
+        HeadChecks.checkLogSumExp(logSumExp, shape);
+        requireStage(true);
+        int n = shape.batch();
+        int c = shape.classes();
+        double[] g = new double[n * c];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < c; j++) {
+                g[i * c + j] = (Math.exp(lastLogits[i * c + j] - logSumExp[i]) - (j == labels[i] ? 1.0 : 0.0)) / n;
+            }
+        }
+        gradients(g, dx, dw);
+    }
+
+    /**
+     * (F1), (F2): the logits with the margin on the target entry of every row whose label is >= 0 (a
+     * shard's rows of other shards' classes keep their plain logits), the plain target logits kept.
+     */
+    private void marginLogits(double[] logits) {
+        int n = shape.batch();
+        int d = shape.features();
+        int c = shape.classes();
+        // (F1) P_ij = a_i b_j (w_j . x_i)
+        double[] a = rowFactors();
+        double[] b = classFactors();
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < c; j++) {
+                logits[i * c + j] = a[i] * b[j] * dot(x, i * d, w, j * d, d);
+            }
+        }
+        // (F2) target column: f_iy = (beta P_iy + A h(cos theta)) / (1 + beta)
+        for (int i = 0; i < n; i++) {
+            int y = labels[i];
+            if (y < 0) {
+                continue; // a shard's row whose class is elsewhere: plain logits only
+            }
+            plainTargetLogit[i] = logits[i * c + y];
+            double xNorm = norm(x, i * d, d);
+            double wNorm = norm(w, y * d, d);
+            double normProduct = xNorm * wNorm;
+            if (normProduct > 0.0) {
+                double cosTheta = LSoftmaxMath.clampCos(dot(x, i * d, w, y * d, d) / normProduct);
+                logits[i * c + y] = (beta * logits[i * c + y] + radius(xNorm, wNorm) * marginValue(cosTheta)) / (1.0 + beta);
+            }
+        }
+    }
+
     /** Backward in double for the most recent double or float forward: writes dL/dX (N*D) and dL/dW (C*D). */
     public void backward(double[] dx, double[] dw) {
         if (x == null) {
@@ -169,6 +242,7 @@ public final class ReferencePass implements HeadPass {
         int c = shape.classes();
         HeadChecks.checkLength("dX", dx == null ? -1 : dx.length, n, d);
         HeadChecks.checkLength("dW", dw == null ? -1 : dw.length, c, d);
+        requireStage(false);
 
         // (L7) G = dJ/df = (softmax - onehot) / N
         double[] g = new double[n * c];
@@ -177,6 +251,16 @@ public final class ReferencePass implements HeadPass {
                 g[i * c + j] = (probabilities[i * c + j] - (j == labels[i] ? 1.0 : 0.0)) / n;
             }
         }
+        gradients(g, dx, dw);
+    }
+
+    /** dX and dW from G = dJ/df (N x C): (F13)-(F15), the target corrections of the rows whose label is >= 0. */
+    private void gradients(double[] g, double[] dx, double[] dw) {
+        int n = shape.batch();
+        int d = shape.features();
+        int c = shape.classes();
+        HeadChecks.checkLength("dX", dx == null ? -1 : dx.length, n, d);
+        HeadChecks.checkLength("dW", dw == null ? -1 : dw.length, c, d);
         // (F13) the plain part of every entry: dX = G~ W, dW = G~^T X with G~_ij = a_i b_j G_ij
         Arrays.fill(dx, 0.0);
         Arrays.fill(dw, 0.0);
@@ -206,6 +290,9 @@ public final class ReferencePass implements HeadPass {
         //   dX_i += s (alpha w_y + gamma x_i),  dW_y += s (alphaW x_i + gammaW w_y)   (coefficients per kind)
         for (int i = 0; i < n; i++) {
             int y = labels[i];
+            if (y < 0) {
+                continue; // the target is on another shard, which corrects it
+            }
             double xNorm = norm(x, i * d, d);
             double wNorm = norm(w, y * d, d);
             if (xNorm == 0.0 || wNorm == 0.0) {
@@ -250,6 +337,12 @@ public final class ReferencePass implements HeadPass {
                 dx[i * d + col] += scale * (alpha * wValue + gamma * xValue);
                 dw[y * d + col] += scale * (alphaW * xValue + gammaW * wValue);
             }
+        }
+    }
+
+    private void requireStage(boolean shard) {
+        if (shardForward != shard) {
+            throw new IllegalStateException(shard ? "backwardShard needs a forwardShard before it" : "backward needs a forward before it");
         }
     }
 
@@ -304,6 +397,30 @@ public final class ReferencePass implements HeadPass {
         double[] dx64 = new double[dx.length];
         double[] dw64 = new double[dw.length];
         backward(dx64, dw64);
+        copyInto(dx64, dx);
+        copyInto(dw64, dw);
+    }
+
+    @Override
+    public void forwardShard(float[] x, float[] w, int[] localLabels, double beta, float[] logits, ShardRows rows) {
+        HeadChecks.checkOutput("logits", logits, shape.batch(), shape.classes());
+        ShardRows.check(rows, shape);
+        HeadChecks.checkLength("X", x == null ? -1 : x.length, shape.batch(), shape.features());
+        HeadChecks.checkLength("W", w == null ? -1 : w.length, shape.classes(), shape.features());
+        double[] logits64 = new double[logits.length];
+        double[] plain = new double[shape.batch()];
+        forwardShard(toDouble(x), toDouble(w), localLabels, beta, logits64, rows.max(), rows.sumExp(), rows.target(), plain);
+        copyInto(logits64, logits);
+        copyInto(plain, rows.plainTarget());
+    }
+
+    @Override
+    public void backwardShard(double[] logSumExp, float[] dx, float[] dw) {
+        HeadChecks.checkOutput("dX", dx, shape.batch(), shape.features());
+        HeadChecks.checkOutput("dW", dw, shape.classes(), shape.features());
+        double[] dx64 = new double[dx.length];
+        double[] dw64 = new double[dw.length];
+        backwardShard(logSumExp, dx64, dw64);
         copyInto(dx64, dx);
         copyInto(dw64, dw);
     }

@@ -3,6 +3,7 @@ package org.lsoftmax.head.select;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
 import org.lsoftmax.head.MarginLoss;
+import org.lsoftmax.head.ShardRows;
 import org.lsoftmax.head.TornadoRunInfo;
 
 /**
@@ -53,6 +54,16 @@ final class FallbackPass implements HeadPass, TornadoRunInfo {
     @Override
     public void backward(float[] dx, float[] dw) {
         delegate.backward(dx, dw);
+    }
+
+    @Override
+    public void forwardShard(float[] x, float[] w, int[] localLabels, double beta, float[] logits, ShardRows rows) {
+        delegate.forwardShard(x, w, localLabels, beta, logits, rows);
+    }
+
+    @Override
+    public void backwardShard(double[] logSumExp, float[] dx, float[] dw) {
+        delegate.backwardShard(logSumExp, dx, dw);
     }
 
     @Override

@@ -78,13 +78,37 @@ public final class PassFactory {
     /** A pass computing {@code loss} for heads of {@code shape}. */
     public static HeadPass create(String passName, HeadShape shape, MarginLoss loss, PassOptions options) {
         checkName(passName);
-        MemoryBudget.requireHeap("the " + passName + " pass for the head " + shape, estimatedHeapBytes(passName, shape));
+        MemoryBudget.requireHeap("the " + passName + " pass for the head " + shape, estimatedHeapBytes(passName, shape, loss));
         return switch (passName) {
             case "reference" -> new ReferencePass(shape, loss);
             case "jvm" -> new JvmPass(shape, loss, options.resolvedThreads());
-            case "tornado" -> createTornado(shape, loss, options);
+            case "tornado" -> createTornado(shape, loss, options, false);
             default -> throw new IllegalStateException(passName);
         };
+    }
+
+    /**
+     * A pass for the shard stages of the class-sharded head ({@link HeadPass#forwardShard},
+     * {@link HeadPass#backwardShard}) on one shard's block of classes: as {@link #create}, and for the
+     * tornado pass a device plan with the shard stages' task graphs.
+     */
+    public static HeadPass createShardPass(String passName, HeadShape shape, MarginLoss loss, PassOptions options) {
+        if (!passName.equals("tornado")) {
+            return create(passName, shape, loss, options);
+        }
+        MemoryBudget.requireHeap("the tornado pass for the head shard " + shape, estimatedHeapBytes(passName, shape, loss));
+        return createTornado(shape, loss, options, true);
+    }
+
+    /**
+     * Device bytes a tornado pass of this shape would allocate on {@code options.device()} (its single-pass
+     * or shard stages), or 0 without a TornadoVM runtime (the pass then runs on the JVM's heap).
+     */
+    public static long estimatedDeviceBytes(HeadShape shape, PassOptions options, boolean shardStages) {
+        if (!TornadoSupport.isAvailable()) {
+            return 0;
+        }
+        return TornadoSupport.backend().deviceBytes(shape, options, shardStages);
     }
 
     /**
@@ -103,6 +127,20 @@ public final class PassFactory {
         return callerBuffers + 4L * (logits + x + w) + 8L * 8 * shape.batch(); // G, packed operands, per-sample scalars
     }
 
+    /**
+     * {@link #estimatedHeapBytes(String, HeadShape)} for {@code loss}: the jvm pass (and the tornado pass's
+     * fallback) also keeps the normalised operands W' (C x D floats) and X' (N x D) of the losses that
+     * normalise them (F1).
+     */
+    public static long estimatedHeapBytes(String passName, HeadShape shape, MarginLoss loss) {
+        long bytes = estimatedHeapBytes(passName, shape);
+        if (!passName.equals("reference")) {
+            bytes += loss.kind().normalisesWeights() ? 4L * shape.classes() * shape.features() : 0;
+            bytes += loss.kind().normalisesFeatures() ? 4L * shape.batch() * shape.features() : 0;
+        }
+        return bytes;
+    }
+
     private static void checkName(String passName) {
         if (!PASS_NAMES.contains(passName)) {
             throw new InvalidInputException("unknown pass '" + passName + "', expected one of " + PASS_NAMES
@@ -111,7 +149,7 @@ public final class PassFactory {
     }
 
     /** The tornado pass on {@code options.device()}, or the fallback pass with one warning saying why. */
-    private static HeadPass createTornado(HeadShape shape, MarginLoss loss, PassOptions options) {
+    private static HeadPass createTornado(HeadShape shape, MarginLoss loss, PassOptions options, boolean shardStages) {
         String device = options.device() == null ? "(default)" : options.device();
         if (options.device() != null) {
             TornadoSupport.parseDevice(options.device()); // a malformed --device is bad input, runtime or not
@@ -127,7 +165,8 @@ public final class PassFactory {
             return createFallback(shape, loss, options);
         };
         try {
-            return TornadoSupport.backend().createPass(shape, loss, options, fallback);
+            return shardStages ? TornadoSupport.backend().createShardPass(shape, loss, options, fallback)
+                    : TornadoSupport.backend().createPass(shape, loss, options, fallback);
         } catch (DeviceUnavailableException e) {
             return new FallbackPass(fallback.replace(e.device(), e.getMessage()), e.getMessage());
         }

@@ -44,6 +44,9 @@ final class DevicePlan implements AutoCloseable {
 
     static final String FORWARD = "lsoftmaxForward";
     static final String BACKWARD = "lsoftmaxBackward";
+    /** The graphs of a plan for the shard stages ({@code HeadPass.forwardShard}, {@code backwardShard}). */
+    static final String SHARD_FORWARD = "lsoftmaxShardForward";
+    static final String SHARD_BACKWARD = "lsoftmaxShardBackward";
     private static final int FORWARD_GRAPH = 0;
     private static final int BACKWARD_GRAPH = 1;
     /**
@@ -57,6 +60,8 @@ final class DevicePlan implements AutoCloseable {
     private final HeadShape shape;
     private final GridSizes grid;
     private final TornadoExecutionPlan plan;
+    /** Whether this plan's graphs are the shard stages' (else the single-pass forward and backward). */
+    private final boolean shardStages;
     private final boolean profiler;
 
     // weights, sent with every forward
@@ -78,6 +83,12 @@ final class DevicePlan implements AutoCloseable {
     private final FloatArray gradLogits;
     private final FloatArray gradPanels;        // G in 16-class panels (GRAD_W_PANELS only)
     private final DoubleArray rowTerms;
+
+    // the shard stages only (null in a single-pass plan): per row max, sum of exp, owned target logit; lse from the host
+    private final DoubleArray rowMax;
+    private final DoubleArray rowSum;
+    private final DoubleArray rowTarget;
+    private final DoubleArray logSumExp;
 
     // per backward
     private final VectorFloat16 xPanels;          // B of G^T X: B(i, d) = X[i][d]
@@ -102,6 +113,12 @@ final class DevicePlan implements AutoCloseable {
     private long compileNanos;
 
     DevicePlan(HeadShape shape, TornadoDevice device, MatmulVariant variant, TornadoOptions options) {
+        this(shape, device, variant, options, false);
+    }
+
+    /** @param shardStages true: the graphs of the shard stages ({@value #SHARD_FORWARD}, {@value #SHARD_BACKWARD}) */
+    DevicePlan(HeadShape shape, TornadoDevice device, MatmulVariant variant, TornadoOptions options, boolean shardStages) {
+        this.shardStages = shardStages;
         this.shape = shape;
         this.grid = new GridSizes(shape, variant, options.localSize());
         this.profiler = options.profiler();
@@ -128,6 +145,10 @@ final class DevicePlan implements AutoCloseable {
         gradLogits = new FloatArray(n * grid.paddedClasses);
         gradPanels = new FloatArray(panels && GRAD_W_PANELS ? n * grid.paddedClasses : 1);
         rowTerms = new DoubleArray(n * LSoftmaxKernels.TERMS_PER_ROW);
+        rowMax = shardStages ? new DoubleArray(n) : null;
+        rowSum = shardStages ? new DoubleArray(n) : null;
+        rowTarget = shardStages ? new DoubleArray(n) : null;
+        logSumExp = shardStages ? new DoubleArray(n) : null;
         xPanels = new VectorFloat16(panels ? grid.paddedFeatures / lanes * n : 1);
         classStart = new IntArray(c + 1);
         presentClasses = new IntArray(n + 1);
@@ -149,57 +170,113 @@ final class DevicePlan implements AutoCloseable {
         int panelRun = MatrixKernels.LANES;
         int panelStride = MatrixKernels.LANES * n;
 
-        // Forward: W travels every execution (the training loop changes it every step; it is O(C*D),
-        // small next to the O(N*D*C) products), together with its packed panels.
-        TaskGraph forward = new TaskGraph(FORWARD)
+        TaskGraph forward;
+        TaskGraph backward;
+        if (shardStages) {
+            forward = shardForwardGraph(logitsB, n, c, d, cStride, panels);
+            backward = shardBackwardGraph(gradXB, gradWB, n, c, d, cStride, dStride, panels);
+        } else {
+            // Forward: W travels every execution (the training loop changes it every step; it is O(C*D),
+            // small next to the O(N*D*C) products), together with its packed panels.
+            forward = new TaskGraph(FORWARD)
+                    .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {x, labels, beta, loss, w, wPanelsByClass}
+                            : new Object[] {x, labels, beta, loss, w})
+                    .task("classNorms", LSoftmaxKernels::classNorms, w, loss, wNorms, classScale, c, d, grid.rowsExtent(c));
+            addMatmul(forward, "logits", x, logitsB, logits, n, c, d, d, 16 * d, 1, 16, 1, d, cStride);
+            forward.task("targetMargin", LSoftmaxKernels::targetMargin, x, w, labels, classScale, beta, loss, logits, plainTarget, rowScale, rowTerms,
+                            n, d, cStride, grid.rowsExtent(n))
+                    .task("softmaxCrossEntropy", LSoftmaxKernels::softmaxCrossEntropy, logits, labels, beta, loss, rowScale, classScale, gradLogits,
+                            gradPanels, rowLoss, rowTerms, n, c, cStride, panels && GRAD_W_PANELS ? 1 : 0, grid.rowsExtent(n))
+                    .transferToHost(DataTransferMode.EVERY_EXECUTION, logits, plainTarget, rowLoss)
+                    .persistOnDevice(x, w, labels, loss, gradLogits, gradPanels, rowTerms);
+
+            // Backward: X, W, labels, G and the per-row terms stay on the device from the forward graph,
+            // which always runs right before it (TornadoVM 5.2 hands buffers over from the graph executed last).
+            backward = new TaskGraph(BACKWARD)
+                    .consumeFromDevice(FORWARD, x, w, labels, loss, gradLogits, gradPanels, rowTerms)
+                    .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {wPanelsByFeature, xPanels, presentClasses, classStart, samplesByClass}
+                            : new Object[] {presentClasses, classStart, samplesByClass});
+            // dX = G W: A = G (N x C, row stride cStride), B(j, d) = W[j][d]
+            addMatmul(backward, "gradXMatmul", gradLogits, gradXB, gradX, n, d, c, cStride, 16 * cStride, 1, 16, d, 1, dStride);
+            // (F14) normalised vectors: the radial part of their gradient removed (a no-op for the other losses)
+            backward.task("gradXRadial", LSoftmaxKernels::removeRadialPart, x, gradX, loss, MarginMath.COSFACE, n, d, dStride, grid.rowsExtent(n));
+            backward.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, n, d, dStride, grid.elementColumnsExtent());
+            // dW = G^T X: A(j, i) = G[i][j], B(i, d) = X[i][d]
+            if (panels && GRAD_W_PANELS) {
+                // A(j, i) = G[i][j] from the panels copy: rows j run along a panel row, samples i 16 floats apart
+                addMatmul(backward, "gradWMatmul", gradPanels, gradWB, gradW, c, d, n, 1, panelStride, panelRun, panelRun * panelRun, d, 1, dStride);
+            } else {
+                addMatmul(backward, "gradWMatmul", gradLogits, gradWB, gradW, c, d, n, 1, 16, cStride, 16 * cStride, d, 1, dStride);
+            }
+            backward.task("gradWRadial", LSoftmaxKernels::removeRadialPart, w, gradW, loss, MarginMath.SPHEREFACE, c, d, dStride, grid.rowsExtent(c));
+            backward.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, presentClasses, classStart, samplesByClass, rowTerms, gradW, n, d, dStride,
+                    grid.elementColumnsExtent())
+                    .transferToHost(DataTransferMode.EVERY_EXECUTION, gradX, gradW);
+        }
+
+        deviceBytes = bytesOf(w, wNorms, classScale, wPanelsByClass, wPanelsByFeature, x, labels, beta, loss, logits, plainTarget, rowScale,
+                rowLoss, gradLogits, gradPanels, rowTerms, xPanels, classStart, presentClasses, samplesByClass, gradX, gradW)
+                + (shardStages ? bytesOf(rowMax, rowSum, rowTarget, logSumExp) : 0);
+        long expected = deviceBytes(shape, variant, shardStages);
+        if (deviceBytes != expected) {
+            throw new IllegalStateException("device buffers of " + shape + ": " + deviceBytes + " bytes, estimated " + expected);
+        }
+        plan = new TornadoExecutionPlan(forward.snapshot(), backward.snapshot());
+        plan.withDevice(device).withGridScheduler(shardStages ? grid.shardScheduler() : grid.scheduler());
+        if (profiler) {
+            plan.withProfiler(options.profilerConsole() ? ProfilerMode.CONSOLE : ProfilerMode.SILENT);
+        }
+        DevicePlanPool.opened(this);
+        LOG.debug("tornado layer {}{} on {}: {} products, padded N={} C={} D={}, {} device bytes", shape, shardStages ? " (shard stages)" : "",
+                device.getDeviceName(), variant, grid.paddedBatch, grid.paddedClasses, grid.paddedFeatures, deviceBytes);
+    }
+
+    /**
+     * The shard forward ({@value #SHARD_FORWARD}): the single-pass forward's inputs and tasks up to the
+     * margin (targetMargin tolerates label -1), then {@link LSoftmaxKernels#shardSoftmax}: per row max, sum of
+     * exp and the owned target logit to the host with the logits; e_ij = exp(f_ij - max_i) stays on the
+     * device as G's numerator, with what the shard backward needs.
+     */
+    private TaskGraph shardForwardGraph(Object logitsB, int n, int c, int d, int cStride, boolean panels) {
+        TaskGraph forward = new TaskGraph(SHARD_FORWARD)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {x, labels, beta, loss, w, wPanelsByClass}
                         : new Object[] {x, labels, beta, loss, w})
                 .task("classNorms", LSoftmaxKernels::classNorms, w, loss, wNorms, classScale, c, d, grid.rowsExtent(c));
         addMatmul(forward, "logits", x, logitsB, logits, n, c, d, d, 16 * d, 1, 16, 1, d, cStride);
         forward.task("targetMargin", LSoftmaxKernels::targetMargin, x, w, labels, classScale, beta, loss, logits, plainTarget, rowScale, rowTerms,
                         n, d, cStride, grid.rowsExtent(n))
-                .task("softmaxCrossEntropy", LSoftmaxKernels::softmaxCrossEntropy, logits, labels, beta, loss, rowScale, classScale, gradLogits,
-                        gradPanels, rowLoss, rowTerms, n, c, cStride, panels && GRAD_W_PANELS ? 1 : 0, grid.rowsExtent(n))
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, logits, plainTarget, rowLoss)
-                .persistOnDevice(x, w, labels, loss, gradLogits, gradPanels, rowTerms);
+                .task("shardSoftmax", LSoftmaxKernels::shardSoftmax, logits, labels, loss, rowScale, classScale, gradLogits, rowMax, rowSum,
+                        rowTarget, n, c, cStride, grid.rowsExtent(n))
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, logits, plainTarget, rowMax, rowSum, rowTarget)
+                .persistOnDevice(x, w, labels, beta, loss, gradLogits, rowTerms, rowScale, classScale, rowMax, rowTarget);
+        return forward;
+    }
 
-        // Backward: X, W, labels, G and the per-row terms stay on the device from the forward graph,
-        // which always runs right before it (TornadoVM 5.2 hands buffers over from the graph executed last).
-        TaskGraph backward = new TaskGraph(BACKWARD)
-                .consumeFromDevice(FORWARD, x, w, labels, loss, gradLogits, gradPanels, rowTerms)
-                .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {wPanelsByFeature, xPanels, presentClasses, classStart, samplesByClass}
-                        : new Object[] {presentClasses, classStart, samplesByClass});
-        // dX = G W: A = G (N x C, row stride cStride), B(j, d) = W[j][d]
+    /**
+     * The shard backward ({@value #SHARD_BACKWARD}): lse_i from the host, {@link LSoftmaxKernels#shardGradient}
+     * (G and the correction coefficients), then the single-pass backward's tasks: dX = G W, its radial part
+     * and target correction, dW = G^T X, its radial part and target correction.
+     */
+    private TaskGraph shardBackwardGraph(Object gradXB, Object gradWB, int n, int c, int d, int cStride, int dStride, boolean panels) {
+        TaskGraph backward = new TaskGraph(SHARD_BACKWARD)
+                .consumeFromDevice(SHARD_FORWARD, x, w, labels, beta, loss, gradLogits, rowTerms, rowScale, classScale, rowMax, rowTarget)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {logSumExp, wPanelsByFeature, xPanels, presentClasses,
+                    classStart, samplesByClass} : new Object[] {logSumExp, presentClasses, classStart, samplesByClass})
+                .task("shardGradient", LSoftmaxKernels::shardGradient, gradLogits, labels, beta, loss, rowScale, classScale, rowMax, logSumExp,
+                        rowTarget, rowTerms, n, c, cStride, grid.rowsExtent(n));
         addMatmul(backward, "gradXMatmul", gradLogits, gradXB, gradX, n, d, c, cStride, 16 * cStride, 1, 16, d, 1, dStride);
-        // (F14) normalised vectors: the radial part of their gradient removed (a no-op for the other losses)
         backward.task("gradXRadial", LSoftmaxKernels::removeRadialPart, x, gradX, loss, MarginMath.COSFACE, n, d, dStride, grid.rowsExtent(n));
         backward.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, n, d, dStride, grid.elementColumnsExtent());
-        // dW = G^T X: A(j, i) = G[i][j], B(i, d) = X[i][d]
-        if (panels && GRAD_W_PANELS) {
-            // A(j, i) = G[i][j] from the panels copy: rows j run along a panel row, samples i 16 floats apart
-            addMatmul(backward, "gradWMatmul", gradPanels, gradWB, gradW, c, d, n, 1, panelStride, panelRun, panelRun * panelRun, d, 1, dStride);
-        } else {
-            addMatmul(backward, "gradWMatmul", gradLogits, gradWB, gradW, c, d, n, 1, 16, cStride, 16 * cStride, d, 1, dStride);
-        }
+        addMatmul(backward, "gradWMatmul", gradLogits, gradWB, gradW, c, d, n, 1, 16, cStride, 16 * cStride, d, 1, dStride);
         backward.task("gradWRadial", LSoftmaxKernels::removeRadialPart, w, gradW, loss, MarginMath.SPHEREFACE, c, d, dStride, grid.rowsExtent(c));
         backward.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, presentClasses, classStart, samplesByClass, rowTerms, gradW, n, d, dStride,
                 grid.elementColumnsExtent())
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, gradX, gradW);
+        return backward;
+    }
 
-        deviceBytes = bytesOf(w, wNorms, classScale, wPanelsByClass, wPanelsByFeature, x, labels, beta, loss, logits, plainTarget, rowScale,
-                rowLoss, gradLogits, gradPanels, rowTerms, xPanels, classStart, presentClasses, samplesByClass, gradX, gradW);
-        long expected = deviceBytes(shape, variant);
-        if (deviceBytes != expected) {
-            throw new IllegalStateException("device buffers of " + shape + ": " + deviceBytes + " bytes, estimated " + expected);
-        }
-        plan = new TornadoExecutionPlan(forward.snapshot(), backward.snapshot());
-        plan.withDevice(device).withGridScheduler(grid.scheduler());
-        if (profiler) {
-            plan.withProfiler(options.profilerConsole() ? ProfilerMode.CONSOLE : ProfilerMode.SILENT);
-        }
-        DevicePlanPool.opened(this);
-        LOG.debug("tornado layer {} on {}: {} products, padded N={} C={} D={}, {} device bytes", shape, device.getDeviceName(),
-                variant, grid.paddedBatch, grid.paddedClasses, grid.paddedFeatures, deviceBytes);
+    boolean shardStages() {
+        return shardStages;
     }
 
     /**
@@ -222,6 +299,19 @@ final class DevicePlan implements AutoCloseable {
 
     /** Forward on the device: writes logits (N*C) and returns the mean loss. */
     double forward(MarginLoss lossSpec, float[] xHost, float[] wHost, int[] labelsHost, double betaValue, float[] logitsOut) {
+        requireShardStages(false);
+        upload(lossSpec, xHost, wHost, labelsHost, betaValue);
+        execute(FORWARD_GRAPH);
+        HostCopies.unpad(logits, grid.paddedClasses, shape.batch(), shape.classes(), logitsOut);
+        double sum = 0.0;
+        for (int i = 0; i < shape.batch(); i++) {
+            sum += rowLoss.get(i);
+        }
+        return sum / shape.batch();
+    }
+
+    /** The host copies of a forward's inputs (X, W with its panels, labels and their class groups, beta, the loss). */
+    private void upload(MarginLoss lossSpec, float[] xHost, float[] wHost, int[] labelsHost, double betaValue) {
         lastKernelNanos = 0;
         double[] values = LSoftmaxKernels.lossValues(lossSpec);
         for (int v = 0; v < values.length; v++) {
@@ -240,17 +330,48 @@ final class DevicePlan implements AutoCloseable {
         HostCopies.copy(classGroups.presentClasses(), presentClasses);
         HostCopies.copy(classGroups.classStart(), classStart);
         HostCopies.copy(classGroups.samples(), samplesByClass);
+    }
+
+    /**
+     * The shard forward on the device: writes the logits (N*C) and the per-row max, sum of exp and owned
+     * target logits (margin and plain) into {@code rows}.
+     */
+    void forwardShard(MarginLoss lossSpec, float[] xHost, float[] wHost, int[] labelsHost, double betaValue, float[] logitsOut,
+            org.lsoftmax.head.ShardRows rows) {
+        requireShardStages(true);
+        upload(lossSpec, xHost, wHost, labelsHost, betaValue);
         execute(FORWARD_GRAPH);
         HostCopies.unpad(logits, grid.paddedClasses, shape.batch(), shape.classes(), logitsOut);
-        double sum = 0.0;
         for (int i = 0; i < shape.batch(); i++) {
-            sum += rowLoss.get(i);
+            rows.max()[i] = rowMax.get(i);
+            rows.sumExp()[i] = rowSum.get(i);
+            rows.target()[i] = rowTarget.get(i);
+            rows.plainTarget()[i] = plainTarget.get(i);
         }
-        return sum / shape.batch();
+    }
+
+    /** The shard backward on the device for the most recent shard forward, with the whole head's lse_i. */
+    void backwardShard(double[] logSumExpHost, float[] dxOut, float[] dwOut) {
+        requireShardStages(true);
+        for (int i = 0; i < shape.batch(); i++) {
+            logSumExp.set(i, logSumExpHost[i]);
+        }
+        backwardOnDevice(dxOut, dwOut);
+    }
+
+    private void requireShardStages(boolean shard) {
+        if (shardStages != shard) {
+            throw new IllegalStateException(shardStages ? "this device plan runs the shard stages only" : "this device plan has no shard stages");
+        }
     }
 
     /** Backward on the device for the most recent forward. */
     void backward(float[] dxOut, float[] dwOut) {
+        requireShardStages(false);
+        backwardOnDevice(dxOut, dwOut);
+    }
+
+    private void backwardOnDevice(float[] dxOut, float[] dwOut) {
         if (lastGraph != FORWARD_GRAPH) {
             // the forward graph's buffers are handed over only to the graph that runs right after it
             execute(FORWARD_GRAPH);
@@ -326,6 +447,11 @@ final class DevicePlan implements AutoCloseable {
      * checks that its buffers add up to it). Also the size of the largest single buffer, in [1].
      */
     static long[] deviceBytesAndLargest(HeadShape shape, MatmulVariant variant) {
+        return deviceBytesAndLargest(shape, variant, false);
+    }
+
+    /** {@link #deviceBytesAndLargest(HeadShape, MatmulVariant)} of a plan with the shard stages (four N-double rows more). */
+    static long[] deviceBytesAndLargest(HeadShape shape, MatmulVariant variant, boolean shardStages) {
         GridSizes grid = new GridSizes(shape, variant, 1);
         long n = shape.batch();
         long d = shape.features();
@@ -351,11 +477,18 @@ final class DevicePlan implements AutoCloseable {
         for (long count : doubles) {
             total += header + 8 * count;
         }
+        if (shardStages) {
+            total += 4 * (header + 8 * n);
+        }
         return new long[] {total, largest};
     }
 
     static long deviceBytes(HeadShape shape, MatmulVariant variant) {
         return deviceBytesAndLargest(shape, variant)[0];
+    }
+
+    static long deviceBytes(HeadShape shape, MatmulVariant variant, boolean shardStages) {
+        return deviceBytesAndLargest(shape, variant, shardStages)[0];
     }
 
     private static long bytesOf(Object... buffers) {

@@ -21,7 +21,7 @@ final class DevicePlanPool {
 
     static final int MAX_IDLE = 3;
 
-    private record Key(HeadShape shape, String device, MatmulVariant variant, TornadoOptions options) {
+    private record Key(HeadShape shape, String device, MatmulVariant variant, TornadoOptions options, boolean shardStages) {
     }
 
     /** Idle plans, least recently returned first. */
@@ -35,8 +35,8 @@ final class DevicePlanPool {
     }
 
     /** An idle plan for this configuration (it leaves the pool), or null. */
-    static synchronized DevicePlan take(HeadShape shape, String device, MatmulVariant variant, TornadoOptions options) {
-        return IDLE.remove(new Key(shape, device, variant, options.forPool()));
+    static synchronized DevicePlan take(HeadShape shape, String device, MatmulVariant variant, TornadoOptions options, boolean shardStages) {
+        return IDLE.remove(new Key(shape, device, variant, options.forPool(), shardStages));
     }
 
     /**
@@ -47,7 +47,7 @@ final class DevicePlanPool {
         List<DevicePlan> evicted = new ArrayList<>(2);
         plan.arm(FaultInjection.NONE);
         synchronized (DevicePlanPool.class) {
-            Key key = new Key(shape, device, variant, options.forPool());
+            Key key = new Key(shape, device, variant, options.forPool(), plan.shardStages());
             if (IDLE.containsKey(key)) {
                 evicted.add(plan);
             } else {

@@ -115,4 +115,25 @@ final class GridSizes {
         scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradWTarget", elements(n));
         return scheduler;
     }
+
+    /** The scheduler of a plan with the shard stages' graphs ({@link DevicePlan#SHARD_FORWARD}, {@link DevicePlan#SHARD_BACKWARD}). */
+    GridScheduler shardScheduler() {
+        int n = shape.batch();
+        int c = shape.classes();
+        String forward = DevicePlan.SHARD_FORWARD;
+        String backward = DevicePlan.SHARD_BACKWARD;
+        GridScheduler scheduler = new GridScheduler();
+        scheduler.addWorkerGrid(forward + ".classNorms", rows(c));
+        scheduler.addWorkerGrid(forward + ".logits", matmul(paddedBatch, paddedClasses));
+        scheduler.addWorkerGrid(forward + ".targetMargin", rows(n));
+        scheduler.addWorkerGrid(forward + ".shardSoftmax", rows(n));
+        scheduler.addWorkerGrid(backward + ".shardGradient", rows(n));
+        scheduler.addWorkerGrid(backward + ".gradXMatmul", matmul(paddedBatch, paddedFeatures));
+        scheduler.addWorkerGrid(backward + ".gradXRadial", rows(n));
+        scheduler.addWorkerGrid(backward + ".gradXTarget", elements(n));
+        scheduler.addWorkerGrid(backward + ".gradWMatmul", matmul(paddedClasses, paddedFeatures));
+        scheduler.addWorkerGrid(backward + ".gradWRadial", rows(c));
+        scheduler.addWorkerGrid(backward + ".gradWTarget", elements(n));
+        return scheduler;
+    }
 }

@@ -104,12 +104,14 @@ public final class LSoftmaxKernels {
                 double m3 = loss.get(LOSS_M3);
                 double s = loss.get(LOSS_SCALE);
                 int y = labels.get(i);
+                // a shard's row whose class is on another shard (y = -1) reads row 0 and discards what it gives
+                int wRow = y >= 0 ? y : 0;
                 double xx = 0.0;
                 double ww = 0.0;
                 double xw = 0.0;
                 for (int col = 0; col < features; col++) {
                     double xValue = x.get(i * features + col);
-                    double wValue = w.get(y * features + col);
+                    double wValue = w.get(wRow * features + col);
                     xx += xValue * xValue;
                     ww += wValue * wValue;
                     xw += xValue * wValue;
@@ -121,16 +123,18 @@ public final class LSoftmaxKernels {
                     a = xNorm > 0.0 ? s / xNorm : 0.0;
                 }
                 rowScale.set(i, (float) a);
-                double b = classScale.get(y);
+                double b = classScale.get(wRow);
                 double plain = a * b * xw;
-                float plainLogit = (float) (a * b * logits.get(i * logitStride + y));
-                plainTarget.set(i, plainLogit);
+                float plainLogit = (float) (a * b * logits.get(i * logitStride + wRow));
                 double alphaX = 0.0;
                 double gammaX = 0.0;
                 double alphaW = 0.0;
                 double gammaW = 0.0;
                 double normProduct = xNorm * wNorm;
-                if (normProduct > 0.0) {
+                if (y < 0) {
+                    plainTarget.set(i, 0.0f); // no target here: plain logits, no correction
+                } else if (normProduct > 0.0) {
+                    plainTarget.set(i, plainLogit);
                     double c = LSoftmaxMath.clampCos(xw / normProduct);
                     double h = MarginMath.value(kind, c, margin, m1, m2, m3);
                     // (F16) an additive angular margin's slope needs sin(theta) to full accuracy near theta = 0
@@ -168,6 +172,7 @@ public final class LSoftmaxKernels {
                     double betaValue = beta.get(0);
                     logits.set(i * logitStride + y, (float) ((betaValue * plain + radius * h) / (1.0 + betaValue)));
                 } else {
+                    plainTarget.set(i, plainLogit);
                     logits.set(i * logitStride + y, plainLogit);
                 }
                 rowTerms.set(i * TERMS_PER_ROW + TERM_ALPHA_X, alphaX);
@@ -244,6 +249,90 @@ public final class LSoftmaxKernels {
     }
 
     /**
+     * The shard forward's softmax sweep per row ({@code HeadPass.forwardShard}, docs/SCALING.md): for the
+     * normalising losses first P_ij = a_i b_j (X W^T)_ij (F1; an owned target entry already holds its final
+     * logit; a row without a target here, y = -1, has all its entries scaled), then max_i = max_j f_ij,
+     * e_ij = exp(f_ij - max_i) kept in {@code gradLogits} (scaled by {@link #shardGradient} once the whole
+     * head's lse_i is known), sum_i = sum_j e_ij in double, and the owned target logit (0 for y = -1).
+     */
+    public static void shardSoftmax(FloatArray logits, IntArray labels, DoubleArray loss, FloatArray rowScale, FloatArray classScale,
+            FloatArray gradLogits, DoubleArray rowMax, DoubleArray rowSum, DoubleArray rowTarget, int batch, int classes, int logitStride,
+            int gridRows) {
+        for (@Parallel int i = 0; i < gridRows; i++) {
+            if (i < batch) {
+                int base = i * logitStride;
+                int y = labels.get(i);
+                int kind = (int) loss.get(LOSS_KIND);
+                float a = rowScale.get(i);
+                if (kind != MarginMath.LSOFTMAX) {
+                    for (int j = 0; j < classes; j++) {
+                        if (j != y) {
+                            logits.set(base + j, logits.get(base + j) * a * classScale.get(j));
+                        }
+                    }
+                }
+                float max = logits.get(base);
+                for (int j = 1; j < classes; j++) {
+                    max = Math.max(max, logits.get(base + j));
+                }
+                double sumExp = 0.0;
+                for (int j = 0; j < classes; j++) {
+                    float e = TornadoMath.exp(logits.get(base + j) - max);
+                    gradLogits.set(base + j, e);
+                    sumExp += e;
+                }
+                rowMax.set(i, max);
+                rowSum.set(i, sumExp);
+                double target = 0.0;
+                if (y >= 0) {
+                    target = logits.get(base + y);
+                }
+                rowTarget.set(i, target);
+            }
+        }
+    }
+
+    /**
+     * The shard backward's G from the whole head's lse_i: G_ij = e_ij exp(max_i - lse_i) / N, an owned
+     * target's G_iy = (exp(f_iy - lse_i) - 1) / N in double, times a_i b_j for the normalising losses (the
+     * G~ the products read, F13); the row's correction coefficients scaled by G_iy / (1 + beta) (F15; 0 for
+     * a row without a target here).
+     */
+    public static void shardGradient(FloatArray gradLogits, IntArray labels, DoubleArray beta, DoubleArray loss, FloatArray rowScale,
+            FloatArray classScale, DoubleArray rowMax, DoubleArray logSumExp, DoubleArray rowTarget, DoubleArray rowTerms, int batch,
+            int classes, int logitStride, int gridRows) {
+        for (@Parallel int i = 0; i < gridRows; i++) {
+            if (i < batch) {
+                int base = i * logitStride;
+                int y = labels.get(i);
+                int kind = (int) loss.get(LOSS_KIND);
+                float a = rowScale.get(i);
+                double inverseBatch = 1.0 / batch;
+                double lse = logSumExp.get(i);
+                float factor = (float) (Math.exp(rowMax.get(i) - lse) * inverseBatch);
+                double targetGrad = 0.0;
+                if (y >= 0) {
+                    targetGrad = (Math.exp(rowTarget.get(i) - lse) - 1.0) * inverseBatch;
+                }
+                for (int j = 0; j < classes; j++) {
+                    float g = gradLogits.get(base + j) * factor;
+                    if (j == y) {
+                        g = (float) targetGrad;
+                    }
+                    if (kind != MarginMath.LSOFTMAX) {
+                        g = g * a * classScale.get(j);
+                    }
+                    gradLogits.set(base + j, g);
+                }
+                double termScale = targetGrad / (1.0 + beta.get(0));
+                for (int t = 0; t < TERMS_PER_ROW; t++) {
+                    rowTerms.set(i * TERMS_PER_ROW + t, termScale * rowTerms.get(i * TERMS_PER_ROW + t));
+                }
+            }
+        }
+    }
+
+    /**
      * (F14) The gradient of a normalised vector keeps only its part orthogonal to the vector:
      * {@code g_r <- g_r - (v_r . g_r / |v_r|^2) v_r} for every row r < {@code rows} of the gradient
      * (row stride {@code gradStride}) and of the vectors (dense), when the loss's kind code is at least
@@ -282,8 +371,8 @@ public final class LSoftmaxKernels {
             int batch, int features, int gradStride, int gridColumns) {
         for (@Parallel int i = 0; i < batch; i++) {
             for (@Parallel int col = 0; col < gridColumns; col++) {
-                if (col < features) {
-                    int y = labels.get(i);
+                int y = labels.get(i);
+                if (col < features && y >= 0) {
                     double alpha = rowTerms.get(i * TERMS_PER_ROW + TERM_ALPHA_X);
                     double gamma = rowTerms.get(i * TERMS_PER_ROW + TERM_GAMMA_X);
                     int index = i * gradStride + col;

@@ -54,6 +54,16 @@ public final class TornadoBackendImpl implements org.lsoftmax.head.TornadoBacken
 
     @Override
     public HeadPass createPass(HeadShape shape, MarginLoss loss, PassOptions options, DeviceFallback fallback) {
+        return create(shape, loss, options, fallback, false);
+    }
+
+    /** A pass whose first plan has the shard stages' graphs (the single-pass plan is opened only if ever asked for). */
+    @Override
+    public HeadPass createShardPass(HeadShape shape, MarginLoss loss, PassOptions options, DeviceFallback fallback) {
+        return create(shape, loss, options, fallback, true);
+    }
+
+    private HeadPass create(HeadShape shape, MarginLoss loss, PassOptions options, DeviceFallback fallback, boolean shardStages) {
         TornadoOptions tornadoOptions = TornadoOptions.fromSystemProperties();
         String requested = options.device();
         TornadoRuntime runtime = TornadoRuntimeProvider.getTornadoRuntime();
@@ -70,26 +80,55 @@ public final class TornadoBackendImpl implements org.lsoftmax.head.TornadoBacken
         };
         String label = id + " " + device.getPhysicalDevice().getDeviceName() + " (" + runtime.getBackendType(index[0]) + ", "
                 + variant.name().toLowerCase(java.util.Locale.ROOT) + " products)";
-        TornadoPass.PoolKey poolKey = new TornadoPass.PoolKey(id, variant, tornadoOptions);
-        DevicePlan plan = DevicePlanPool.take(shape, id, variant, tornadoOptions);
-        if (plan == null) {
-            String tooLarge = memoryProblem(shape, variant, device, id, tornadoOptions);
-            if (tooLarge != null) {
-                throw new DeviceUnavailableException(label, tooLarge);
+        TornadoPass.PlanSource source = new TornadoPass.PlanSource() {
+            @Override
+            public DevicePlan open(boolean shard) {
+                DevicePlan plan = DevicePlanPool.take(shape, id, variant, tornadoOptions, shard);
+                if (plan == null) {
+                    String tooLarge = memoryProblem(shape, variant, device, id, tornadoOptions, shard);
+                    if (tooLarge != null) {
+                        throw new DeviceUnavailableException(label, tooLarge);
+                    }
+                    try {
+                        plan = new DevicePlan(shape, device, variant, tornadoOptions, shard);
+                    } catch (RuntimeException | LinkageError e) {
+                        throw new DeviceUnavailableException(label, "setting up the task graphs failed: " + e);
+                    }
+                }
+                plan.arm(tornadoOptions.fault());
+                return plan;
             }
-            try {
-                plan = new DevicePlan(shape, device, variant, tornadoOptions);
-            } catch (RuntimeException | LinkageError e) {
-                throw new DeviceUnavailableException(label, "setting up the task graphs failed: " + e);
+
+            @Override
+            public void giveBack(DevicePlan plan) {
+                DevicePlanPool.give(shape, id, variant, tornadoOptions, plan);
             }
+        };
+        return new TornadoPass(shape, loss, label, source.open(shardStages), source, fallback);
+    }
+
+    /** Device bytes a head of this shape needs on this backend's device for the given stages, before anything is allocated. */
+    @Override
+    public long deviceBytes(HeadShape shape, PassOptions options, boolean shardStages) {
+        TornadoOptions tornadoOptions = TornadoOptions.fromSystemProperties();
+        TornadoRuntime runtime = TornadoRuntimeProvider.getTornadoRuntime();
+        int[] index = options.device() == null ? defaultDeviceIndex(runtime) : TornadoSupport.parseDevice(options.device());
+        MatmulVariant variant = MatmulVariant.PANELS;
+        if (index[0] < runtime.getNumBackends() && index[1] < runtime.getBackend(index[0]).getNumDevices()) {
+            TornadoDevice device = runtime.getBackend(index[0]).getDevice(index[1]);
+            variant = switch (tornadoOptions.matmul()) {
+                case "panels" -> MatmulVariant.PANELS;
+                case "tiled" -> MatmulVariant.TILED;
+                default -> device.getDeviceType() == TornadoDeviceType.CPU ? MatmulVariant.PANELS : MatmulVariant.TILED;
+            };
         }
-        plan.arm(tornadoOptions.fault());
-        return new TornadoPass(shape, loss, label, plan, poolKey, fallback);
+        return DevicePlan.deviceBytes(shape, variant, shardStages);
     }
 
     /** Why a head of this shape cannot have its buffers on the device (before allocating anything), or null. */
-    private static String memoryProblem(HeadShape shape, MatmulVariant variant, TornadoDevice device, String id, TornadoOptions options) {
-        long[] needed = DevicePlan.deviceBytesAndLargest(shape, variant);
+    private static String memoryProblem(HeadShape shape, MatmulVariant variant, TornadoDevice device, String id, TornadoOptions options,
+            boolean shardStages) {
+        long[] needed = DevicePlan.deviceBytesAndLargest(shape, variant, shardStages);
         long global = device.getMaxGlobalMemory();
         long limit = Math.min(global > 0 ? global : Long.MAX_VALUE, options.deviceMemoryLimit());
         if (needed[0] > limit) {

@@ -1,11 +1,13 @@
 package org.lsoftmax.head.tornado;
 
 import org.lsoftmax.head.DeviceFallback;
+import org.lsoftmax.head.DeviceUnavailableException;
 import org.lsoftmax.head.HeadChecks;
 import org.lsoftmax.head.HeadOverflowException;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
 import org.lsoftmax.head.MarginLoss;
+import org.lsoftmax.head.ShardRows;
 import org.lsoftmax.head.TornadoRunInfo;
 
 /**
@@ -13,15 +15,21 @@ import org.lsoftmax.head.TornadoRunInfo;
  * (a kernel that does not compile, a bailout or an error on execution), switches once and for good to
  * the pass its {@link DeviceFallback} hands it (the jvm pass; {@code PassFactory} logs why). Results keep
  * their meaning either way; {@link #deviceDescription()} says where it ran.
+ *
+ * <p>The single-pass stages ({@link #forward}, {@link #backward}) and the shard stages
+ * ({@link #forwardShard}, {@link #backwardShard}) run on two device plans with their own task graphs; a
+ * pass is created with the plan of the stages it is meant for, and opens the other one only if it is
+ * ever asked for it.
  */
 final class TornadoPass implements HeadPass, TornadoRunInfo {
 
     private final HeadShape shape;
     private MarginLoss loss;
     private final String deviceLabel;
-    private final PoolKey poolKey;
+    private final PlanSource planSource;
     private final DeviceFallback fallbackSource;
-    private DevicePlan plan;
+    private DevicePlan singlePlan;
+    private DevicePlan shardPlan;
     private HeadPass fallback;
     private String fallbackReason;
     private boolean fallbackHasForward;
@@ -31,18 +39,28 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
     private float[] lastW;
     private int[] lastLabels;
     private double lastBeta;
+    private boolean lastWasShard;
 
-    /** How a healthy plan goes back to the {@link DevicePlanPool} on close. */
-    record PoolKey(String device, GridSizes.MatmulVariant variant, TornadoOptions options) {
+    /** Where a pass gets the device plan of the stages it has none for yet, and where its healthy plans go on close. */
+    interface PlanSource {
+        /** A plan with the single-pass or the shard stages' graphs, from the pool or new. */
+        DevicePlan open(boolean shardStages);
+
+        /** A healthy plan back to the {@link DevicePlanPool}. */
+        void giveBack(DevicePlan plan);
     }
 
-    TornadoPass(HeadShape shape, MarginLoss loss, String deviceLabel, DevicePlan plan, PoolKey poolKey, DeviceFallback fallbackSource) {
+    TornadoPass(HeadShape shape, MarginLoss loss, String deviceLabel, DevicePlan plan, PlanSource planSource, DeviceFallback fallbackSource) {
         this.shape = shape;
         this.loss = loss;
         this.deviceLabel = deviceLabel;
-        this.plan = plan;
-        this.poolKey = poolKey;
+        this.planSource = planSource;
         this.fallbackSource = fallbackSource;
+        if (plan.shardStages()) {
+            this.shardPlan = plan;
+        } else {
+            this.singlePlan = plan;
+        }
     }
 
     @Override
@@ -52,7 +70,7 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
 
     @Override
     public String deviceDescription() {
-        return plan != null ? "tornado " + deviceLabel : fallback.name() + " (fallback: " + fallbackReason + ")";
+        return fallback == null ? "tornado " + deviceLabel : fallback.name() + " (fallback: " + fallbackReason + ")";
     }
 
     @Override
@@ -73,14 +91,34 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
         }
     }
 
+    /** The plan of the requested stages, opened now if the pass has none yet; null once the pass has fallen back. */
+    private DevicePlan plan(boolean shardStages) {
+        if (fallback != null) {
+            return null;
+        }
+        DevicePlan plan = shardStages ? shardPlan : singlePlan;
+        if (plan == null) {
+            try {
+                plan = planSource.open(shardStages);
+            } catch (DeviceUnavailableException e) {
+                switchToFallback(e.getMessage());
+                return null;
+            }
+            if (shardStages) {
+                shardPlan = plan;
+            } else {
+                singlePlan = plan;
+            }
+        }
+        return plan;
+    }
+
     @Override
     public double forward(float[] x, float[] w, int[] labels, double beta, float[] logits) {
         HeadChecks.checkForwardInputs(shape, x, w, labels, beta);
         HeadChecks.checkOutput("logits", logits, shape.batch(), shape.classes());
-        lastX = x;
-        lastW = w;
-        lastLabels = labels;
-        lastBeta = beta;
+        remember(x, w, labels, beta, false);
+        DevicePlan plan = plan(false);
         if (plan != null) {
             double lossValue = Double.NaN;
             boolean ran = false;
@@ -109,11 +147,12 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
         if (lastX == null) {
             throw new IllegalStateException("backward called before forward");
         }
+        requireStage(false);
         HeadChecks.checkOutput("dX", dx, shape.batch(), shape.features());
         HeadChecks.checkOutput("dW", dw, shape.classes(), shape.features());
-        if (plan != null) {
+        if (fallback == null) {
             try {
-                plan.backward(dx, dw);
+                singlePlan.backward(dx, dw);
                 return;
             } catch (RuntimeException | Error e) {
                 rethrowIfFatal(e);
@@ -125,35 +164,109 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
     }
 
     @Override
+    public void forwardShard(float[] x, float[] w, int[] localLabels, double beta, float[] logits, ShardRows rows) {
+        HeadChecks.checkShardInputs(shape, x, w, localLabels, beta);
+        HeadChecks.checkOutput("logits", logits, shape.batch(), shape.classes());
+        ShardRows.check(rows, shape);
+        remember(x, w, localLabels, beta, true);
+        DevicePlan plan = plan(true);
+        if (plan != null) {
+            try {
+                fallbackHasForward = false;
+                plan.forwardShard(loss, x, w, localLabels, beta, logits, rows);
+                return;
+            } catch (RuntimeException | Error e) {
+                rethrowIfFatal(e);
+                switchToFallback("shard forward failed on the device: " + e);
+            }
+        }
+        fallbackHasForward = true;
+        fallback.forwardShard(x, w, localLabels, beta, logits, rows);
+    }
+
+    @Override
+    public void backwardShard(double[] logSumExp, float[] dx, float[] dw) {
+        if (lastX == null) {
+            throw new IllegalStateException("backward called before forward");
+        }
+        requireStage(true);
+        HeadChecks.checkLogSumExp(logSumExp, shape);
+        HeadChecks.checkOutput("dX", dx, shape.batch(), shape.features());
+        HeadChecks.checkOutput("dW", dw, shape.classes(), shape.features());
+        if (fallback == null) {
+            try {
+                shardPlan.backwardShard(logSumExp, dx, dw);
+                return;
+            } catch (RuntimeException | Error e) {
+                rethrowIfFatal(e);
+                switchToFallback("shard backward failed on the device: " + e);
+            }
+        }
+        replayForwardOnFallback();
+        fallback.backwardShard(logSumExp, dx, dw);
+    }
+
+    @Override
     public void predict(int[] predictions) {
         if (lastX == null) {
             throw new IllegalStateException("predict called before forward");
         }
         HeadChecks.checkLength("predictions", predictions == null ? -1 : predictions.length, shape.batch(), 1);
-        if (plan != null) {
-            plan.predict(lastLabels, predictions);
+        if (fallback == null) {
+            (lastWasShard ? shardPlan : singlePlan).predict(lastLabels, predictions);
             return;
         }
         replayForwardOnFallback();
         fallback.predict(predictions);
     }
 
+    private void remember(float[] x, float[] w, int[] labels, double beta, boolean shard) {
+        lastX = x;
+        lastW = w;
+        lastLabels = labels;
+        lastBeta = beta;
+        lastWasShard = shard;
+    }
+
+    private void requireStage(boolean shard) {
+        if (lastWasShard != shard) {
+            throw new IllegalStateException(shard ? "backwardShard needs a forwardShard before it" : "backward needs a forward before it");
+        }
+    }
+
     /** The fallback took over after the device ran forward: it computes that forward itself first. */
     private void replayForwardOnFallback() {
         if (!fallbackHasForward) {
-            fallback.forward(lastX, lastW, lastLabels, lastBeta, new float[shape.logitsSize()]);
+            float[] logits = new float[shape.logitsSize()];
+            if (lastWasShard) {
+                fallback.forwardShard(lastX, lastW, lastLabels, lastBeta, logits, new ShardRows(shape.batch()));
+            } else {
+                fallback.forward(lastX, lastW, lastLabels, lastBeta, logits);
+            }
             fallbackHasForward = true;
         }
     }
 
     private void switchToFallback(String reason) {
         fallbackReason = reason;
-        if (plan != null) {
-            plan.close(); // a failed plan does not go back to the pool
-            plan = null;
-        }
+        closePlans(false); // a failed plan does not go back to the pool
         fallback = fallbackSource.replace(deviceLabel, reason);
+        fallback.setLoss(loss);
         fallbackHasForward = false;
+    }
+
+    private void closePlans(boolean healthy) {
+        for (DevicePlan plan : new DevicePlan[] {singlePlan, shardPlan}) {
+            if (plan != null) {
+                if (healthy) {
+                    planSource.giveBack(plan);
+                } else {
+                    plan.close();
+                }
+            }
+        }
+        singlePlan = null;
+        shardPlan = null;
     }
 
     /** Out of memory and the like are not a device problem: they propagate. */
@@ -165,7 +278,7 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
 
     @Override
     public boolean runsOnDevice() {
-        return plan != null;
+        return fallback == null;
     }
 
     @Override
@@ -175,20 +288,21 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
 
     @Override
     public long lastDeviceKernelNanos() {
-        return plan != null ? plan.lastKernelNanos() : 0;
+        DevicePlan plan = lastWasShard ? shardPlan : singlePlan;
+        return fallback == null && plan != null ? plan.lastKernelNanos() : 0;
     }
 
     @Override
     public long compileNanos() {
-        return plan != null ? plan.compileNanos() : 0;
+        if (fallback != null) {
+            return 0;
+        }
+        return (singlePlan != null ? singlePlan.compileNanos() : 0) + (shardPlan != null ? shardPlan.compileNanos() : 0);
     }
 
     @Override
     public void close() {
-        if (plan != null) {
-            DevicePlanPool.give(shape, poolKey.device(), poolKey.variant(), poolKey.options(), plan);
-            plan = null;
-        }
+        closePlans(true);
         if (fallback != null) {
             fallback.close();
         }

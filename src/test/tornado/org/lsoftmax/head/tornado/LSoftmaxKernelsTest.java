@@ -242,6 +242,91 @@ class LSoftmaxKernelsTest {
         org.junit.jupiter.api.Assertions.assertTrue(maxTermError <= 1e-5 / N, "scaled row terms: error " + maxTermError);
     }
 
+    /**
+     * The shard stages' two kernels: shardSoftmax's per-row max, sum of exp and owned target logit (label -1
+     * for a third of the rows: the class is on another shard), then shardGradient's G from a given lse_i,
+     * G_ij = (exp(f_ij - lse_i) - [j = y_i]) / N (times b_j for a normalising loss) and the row terms scaled
+     * by G_iy / (1 + beta) (0 for rows without a target here).
+     */
+    @Test
+    void shardKernelsGiveTheRowStatisticsAndGFromTheWholeHeadsLse() {
+        Random random = new Random(Seeds.draw());
+        for (MarginLoss loss : new MarginLoss[] {MarginLoss.lsoftmax(3), MarginLoss.cosface(16, 0.35)}) {
+            FloatArray logits = gaussian(N * STRIDE, random, 20.0);
+            double[] original = new double[N * STRIDE];
+            IntArray labels = new IntArray(N);
+            for (int i = 0; i < N; i++) {
+                labels.set(i, i % 3 == 0 ? -1 : random.nextInt(C));
+            }
+            FloatArray rowScale = new FloatArray(N);
+            FloatArray classScale = new FloatArray(C);
+            for (int i = 0; i < N; i++) {
+                rowScale.set(i, loss.kind() == MarginLoss.Kind.LSOFTMAX ? 1.0f : (float) (0.5 + random.nextDouble()));
+            }
+            for (int j = 0; j < C; j++) {
+                classScale.set(j, loss.kind() == MarginLoss.Kind.LSOFTMAX ? 1.0f : (float) (0.5 + random.nextDouble()));
+            }
+            for (int index = 0; index < original.length; index++) {
+                original[index] = logits.get(index);
+            }
+            DoubleArray lossValues = lossArray(loss);
+            FloatArray gradLogits = new FloatArray(N * STRIDE);
+            DoubleArray rowMax = new DoubleArray(N);
+            DoubleArray rowSum = new DoubleArray(N);
+            DoubleArray rowTarget = new DoubleArray(N);
+            runOnce("shardSoftmax", new Object[] {logits, labels, lossValues, rowScale, classScale},
+                    graph -> graph.task("shardSoftmax", LSoftmaxKernels::shardSoftmax, logits, labels, lossValues, rowScale, classScale, gradLogits,
+                            rowMax, rowSum, rowTarget, N, C, STRIDE, extent(N)), rows(N), logits, gradLogits, rowMax, rowSum, rowTarget);
+            double[] lse = new double[N];
+            double[] f = new double[N * STRIDE];
+            for (int i = 0; i < N; i++) {
+                int y = labels.get(i);
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < C; j++) {
+                    double scale = loss.kind() == MarginLoss.Kind.LSOFTMAX || j == y ? 1.0 : rowScale.get(i) * (double) classScale.get(j);
+                    f[i * STRIDE + j] = (float) (original[i * STRIDE + j] * scale);
+                    max = Math.max(max, f[i * STRIDE + j]);
+                }
+                double sum = 0.0;
+                for (int j = 0; j < C; j++) {
+                    sum += Math.exp(f[i * STRIDE + j] - max);
+                }
+                org.junit.jupiter.api.Assertions.assertEquals(max, rowMax.get(i), 1e-5 * Math.abs(max), "row max " + i);
+                org.junit.jupiter.api.Assertions.assertEquals(sum, rowSum.get(i), 1e-5 * sum, "row sum " + i);
+                org.junit.jupiter.api.Assertions.assertEquals(y >= 0 ? f[i * STRIDE + y] : 0.0, rowTarget.get(i), 1e-5 * Math.abs(max), "target " + i);
+                // another shard's sum of exp joins this one's: lse is above this shard's own log-sum-exp
+                lse[i] = max + Math.log(sum) + random.nextDouble();
+            }
+            DoubleArray logSumExp = DoubleArray.fromArray(lse);
+            DoubleArray beta = DoubleArray.fromArray(new double[] {2.0});
+            DoubleArray rowTerms = new DoubleArray(N * LSoftmaxKernels.TERMS_PER_ROW);
+            double[] terms = new double[N * LSoftmaxKernels.TERMS_PER_ROW];
+            for (int t = 0; t < terms.length; t++) {
+                terms[t] = random.nextGaussian();
+                rowTerms.set(t, terms[t]);
+            }
+            runOnce("shardGradient", new Object[] {gradLogits, labels, beta, lossValues, rowScale, classScale, rowMax, logSumExp, rowTarget, rowTerms},
+                    graph -> graph.task("shardGradient", LSoftmaxKernels::shardGradient, gradLogits, labels, beta, lossValues, rowScale, classScale,
+                            rowMax, logSumExp, rowTarget, rowTerms, N, C, STRIDE, extent(N)), rows(N), gradLogits, rowTerms);
+            double[] expectedG = new double[N * STRIDE];
+            double maxTermError = 0.0;
+            for (int i = 0; i < N; i++) {
+                int y = labels.get(i);
+                for (int j = 0; j < C; j++) {
+                    double g = (Math.exp(f[i * STRIDE + j] - lse[i]) - (j == y ? 1 : 0)) / N;
+                    double scale = loss.kind() == MarginLoss.Kind.LSOFTMAX ? 1.0 : rowScale.get(i) * (double) classScale.get(j);
+                    expectedG[i * STRIDE + j] = g * scale;
+                }
+                double s = y >= 0 ? (Math.exp(f[i * STRIDE + y] - lse[i]) - 1) / N / (1 + 2.0) : 0.0;
+                for (int t = 0; t < LSoftmaxKernels.TERMS_PER_ROW; t++) {
+                    maxTermError = Math.max(maxTermError, Math.abs(rowTerms.get(4 * i + t) - s * terms[4 * i + t]));
+                }
+            }
+            assertClose(expectedG, gradLogits, block(N, C, STRIDE), 1e-5, 0.0, loss + ": G");
+            org.junit.jupiter.api.Assertions.assertTrue(maxTermError <= 1e-5 / N, loss + ": scaled row terms: error " + maxTermError);
+        }
+    }
+
     /** (L10): dX_i += cross_i w_y + radial_i x_i, element by element. */
     @Test
     void gradXCorrectionAddsTheTargetTerms() {

@@ -1,0 +1,46 @@
+package org.lsoftmax.head;
+
+/**
+ * The exchanges of the class-sharded head between its K shards ("ranks"), in the SPMD form of MPI: every
+ * rank calls the same operations in the same order with arrays of the same length, and each call
+ * returns when the exchange is done. Per training step {@link ShardedHead} uses (docs/SCALING.md):
+ * <pre>
+ *   broadcast(X, 0)               N*D floats     the features, from the rank that ran the trunk
+ *   broadcast(labels, 0)          N ints
+ *   allReduce(max, MAX)           N doubles      the row maxima
+ *   allReduce(sums, SUM)          2N doubles     the rescaled sums of exp and the owned target logits
+ *   reduceSum(dX part, 0)         N*D floats     the shards' parts of dL/dX, summed on rank 0
+ * </pre>
+ * and, for the predictions, two more N-double all-reduces (MAX of the values, MIN of the class index).
+ * W, its gradient and its momentum never cross. The operations are those of MPI ({@code MPI_Bcast},
+ * {@code MPI_Allreduce} with {@code MPI_MAX}/{@code MPI_MIN}/{@code MPI_SUM}, {@code MPI_Reduce}), so a
+ * multi-process implementation over Open MPI (reached through java.lang.foreign) can stand in for
+ * {@link LocalCollective}, the in-process one; reductions combine the ranks in rank order, so results do
+ * not depend on timing.
+ */
+public interface Collective {
+
+    /** The element-wise operations of {@link #allReduce}. */
+    enum Reduction { MAX, MIN, SUM }
+
+    /** This rank, in [0, size). */
+    int rank();
+
+    /** K, the number of ranks. */
+    int size();
+
+    /** Copies {@code root}'s values into every other rank's array (in place). */
+    void broadcast(float[] values, int root);
+
+    /** Copies {@code root}'s values into every other rank's array (in place). */
+    void broadcast(int[] values, int root);
+
+    /** Element-wise reduction over every rank's array, in rank order; every rank receives the result (in place). */
+    void allReduce(double[] values, Reduction reduction);
+
+    /** Element-wise sum over every rank's array (in rank order, in double) into {@code root}'s array; the others keep theirs. */
+    void reduceSum(float[] values, int root);
+
+    /** Payload bytes this rank has passed to the collective's operations so far (its own arrays' sizes). */
+    long payloadBytes();
+}

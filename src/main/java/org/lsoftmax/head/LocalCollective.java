@@ -1,0 +1,220 @@
+package org.lsoftmax.head;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CyclicBarrier;
+
+/**
+ * The in-process {@link Collective}: K ranks that are K threads of one JVM, exchanging their arrays
+ * through shared slots and a barrier. Every operation is two barriers: all ranks put their array in
+ * their slot; each reads what it needs (combining the ranks in rank order: the result does not depend on
+ * which thread came first); then all write their own results. When one rank fails, {@link Group#abort}
+ * breaks the barrier, so the others stop waiting with a {@link AbortedException} instead of hanging;
+ * {@link Group#reset} makes the group usable again once every rank has returned.
+ */
+public final class LocalCollective implements Collective {
+
+    /** The shared part of a group of ranks. */
+    public static final class Group {
+        private final int size;
+        private final Object[] slots;
+        private final CyclicBarrier barrier;
+        private volatile boolean aborted;
+
+        private Group(int size) {
+            this.size = size;
+            this.slots = new Object[size];
+            this.barrier = new CyclicBarrier(size);
+        }
+
+        /** Breaks the barrier: every rank waiting in (or entering) an operation gets an {@link AbortedException}. */
+        public void abort() {
+            aborted = true;
+            barrier.reset();
+        }
+
+        /** After an abort, once no rank is inside an operation: the group works again. */
+        public void reset() {
+            aborted = false;
+            barrier.reset();
+            java.util.Arrays.fill(slots, null);
+        }
+
+        public int size() {
+            return size;
+        }
+
+        private void await() {
+            if (aborted) {
+                throw new AbortedException();
+            }
+            try {
+                barrier.await();
+            } catch (BrokenBarrierException e) {
+                throw new AbortedException();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                abort();
+                throw new AbortedException();
+            }
+        }
+    }
+
+    /** A rank stopped waiting because another rank of its group failed. */
+    public static final class AbortedException extends RuntimeException {
+        AbortedException() {
+            super("another shard of the head failed", null, false, false);
+        }
+    }
+
+    private final Group group;
+    private final int rank;
+    private double[] doubleScratch = new double[0];
+    private float[] floatScratch = new float[0];
+    private long payloadBytes;
+
+    private LocalCollective(Group group, int rank) {
+        this.group = group;
+        this.rank = rank;
+    }
+
+    /** The K ranks of a new group, rank k at index k. */
+    public static List<LocalCollective> create(int size) {
+        if (size < 1) {
+            throw new IllegalArgumentException("a group needs at least one rank, got " + size);
+        }
+        Group group = new Group(size);
+        List<LocalCollective> ranks = new ArrayList<>(size);
+        for (int rank = 0; rank < size; rank++) {
+            ranks.add(new LocalCollective(group, rank));
+        }
+        return ranks;
+    }
+
+    public Group group() {
+        return group;
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public int size() {
+        return group.size;
+    }
+
+    @Override
+    public long payloadBytes() {
+        return payloadBytes;
+    }
+
+    @Override
+    public void broadcast(float[] values, int root) {
+        payloadBytes += 4L * values.length;
+        if (group.size == 1) {
+            return;
+        }
+        group.slots[rank] = values;
+        group.await();
+        if (rank != root) {
+            float[] source = (float[]) group.slots[root];
+            checkLength(source.length, values.length);
+            System.arraycopy(source, 0, values, 0, values.length);
+        }
+        group.await();
+    }
+
+    @Override
+    public void broadcast(int[] values, int root) {
+        payloadBytes += 4L * values.length;
+        if (group.size == 1) {
+            return;
+        }
+        group.slots[rank] = values;
+        group.await();
+        if (rank != root) {
+            int[] source = (int[]) group.slots[root];
+            checkLength(source.length, values.length);
+            System.arraycopy(source, 0, values, 0, values.length);
+        }
+        group.await();
+    }
+
+    @Override
+    public void allReduce(double[] values, Reduction reduction) {
+        payloadBytes += 8L * values.length;
+        if (group.size == 1) {
+            return;
+        }
+        group.slots[rank] = values;
+        group.await();
+        if (doubleScratch.length < values.length) {
+            doubleScratch = new double[values.length];
+        }
+        double[] result = doubleScratch;
+        double[] first = (double[]) group.slots[0];
+        checkLength(first.length, values.length);
+        System.arraycopy(first, 0, result, 0, values.length);
+        for (int k = 1; k < group.size; k++) {
+            double[] other = (double[]) group.slots[k];
+            checkLength(other.length, values.length);
+            switch (reduction) {
+                case MAX -> {
+                    for (int i = 0; i < values.length; i++) {
+                        result[i] = Math.max(result[i], other[i]);
+                    }
+                }
+                case MIN -> {
+                    for (int i = 0; i < values.length; i++) {
+                        result[i] = Math.min(result[i], other[i]);
+                    }
+                }
+                case SUM -> {
+                    for (int i = 0; i < values.length; i++) {
+                        result[i] += other[i];
+                    }
+                }
+            }
+        }
+        group.await();
+        System.arraycopy(result, 0, values, 0, values.length);
+    }
+
+    @Override
+    public void reduceSum(float[] values, int root) {
+        payloadBytes += 4L * values.length;
+        if (group.size == 1) {
+            return;
+        }
+        group.slots[rank] = values;
+        group.await();
+        if (rank == root) {
+            if (floatScratch.length < values.length) {
+                floatScratch = new float[values.length];
+            }
+            for (int k = 0; k < group.size; k++) {
+                checkLength(((float[]) group.slots[k]).length, values.length);
+            }
+            for (int i = 0; i < values.length; i++) {
+                double sum = 0.0;
+                for (int k = 0; k < group.size; k++) {
+                    sum += ((float[]) group.slots[k])[i];
+                }
+                floatScratch[i] = (float) sum;
+            }
+        }
+        group.await();
+        if (rank == root) {
+            System.arraycopy(floatScratch, 0, values, 0, values.length);
+        }
+    }
+
+    private static void checkLength(int other, int own) {
+        if (other != own) {
+            throw new IllegalStateException("ranks passed arrays of " + other + " and " + own + " values to one operation");
+        }
+    }
+}
