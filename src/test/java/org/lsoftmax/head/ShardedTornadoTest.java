@@ -18,7 +18,7 @@ import org.lsoftmax.testing.Seeds;
 /**
  * The class-sharded head on several TornadoVM devices: shard k on device k mod 2 of PoCL's two CPU
  * devices 0:0 and 0:1 (the tornado profile of the pom sets {@code POCL_DEVICES="pthread pthread"} for the
- * tests), against the float64 reference: K = 2 for every loss, K = 4 (two shards per device), and sampled
+ * tests), against the float64 reference and the unsharded tornado pass: K = 2 for every loss, K = 4 (two shards per device), and sampled
  * negatives against the sharded reference. Skipped, with the reason, without a TornadoVM runtime or with
  * fewer than two devices. Plans are reused across losses (the loss is a device value), so the class
  * compiles a handful of device plans.
@@ -54,9 +54,12 @@ class ShardedTornadoTest {
         }
     }
 
-    /** K = 2 on devices 0:0 and 0:1, C = 37 (shards of 18 and 19 classes), every loss, beta 0 and 1: within 1e-4 of the reference. */
+    /**
+     * K = 2 on devices 0:0 and 0:1, C = 37 (shards of 18 and 19 classes), every loss, beta 0 and 1: within
+     * 1e-4 of the unsharded tornado pass (K = 1, on 0:0) and of the float64 reference.
+     */
     @Test
-    void twoShardsOnTwoDevicesMatchTheReferenceForEveryLoss() {
+    void twoShardsOnTwoDevicesMatchOneShardAndTheReferenceForEveryLoss() {
         long seed = Seeds.draw();
         Random random = new Random(seed);
         HeadShape shape = ShardedHeadTest.SHAPE;
@@ -64,9 +67,17 @@ class ShardedTornadoTest {
             for (double beta : new double[] {0.0, 1.0}) {
                 RandomInputs inputs = RandomInputs.generate(shape, loss, random.nextLong());
                 Outputs reference = PassComparison.reference(shape, loss, beta, inputs.xFloat(), inputs.wFloat(), inputs.labels());
+                Outputs single;
+                try (HeadPass pass = org.lsoftmax.head.select.PassFactory.create("tornado", shape, loss, new PassOptions(0, "0:0"))) {
+                    single = PassComparison.run(pass, beta, inputs.xFloat(), inputs.wFloat(), inputs.labels());
+                    assertTrue(((TornadoRunInfo) pass).runsOnDevice(), ((TornadoRunInfo) pass).fallbackReason());
+                }
                 Outputs sharded = run(shape, loss, inputs, beta, 2, 1.0, 0, 0).outputs();
-                PassComparison.Errors errors = PassComparison.errors(shape, reference, sharded, inputs.xFloat(), inputs.wFloat());
-                assertTrue(errors.worst() < 1e-4, "seed " + seed + ", " + loss + ", beta=" + beta + ": " + errors);
+                String context = "seed " + seed + ", " + loss + ", beta=" + beta;
+                PassComparison.Errors againstSingle = PassComparison.errors(shape, single, sharded, inputs.xFloat(), inputs.wFloat());
+                PassComparison.Errors againstReference = PassComparison.errors(shape, reference, sharded, inputs.xFloat(), inputs.wFloat());
+                assertTrue(againstSingle.worst() < 1e-4, context + ", against K = 1 on the device: " + againstSingle);
+                assertTrue(againstReference.worst() < 1e-4, context + ", against the reference: " + againstReference);
             }
         }
     }
