@@ -41,6 +41,32 @@ public interface Collective {
     /** Element-wise sum over every rank's array (in rank order, in double) into {@code root}'s array; the others keep theirs. */
     void reduceSum(float[] values, int root);
 
+    /**
+     * Every rank's first {@code counts[r]} values of {@code part}, one after another in rank order, into
+     * every rank's {@code whole} (at least {@code sum(counts)} long): the data-parallel trunk's features,
+     * gathered for the head ({@link DistributedHead}). {@code counts} is the same on every rank.
+     */
+    void allGather(float[] part, float[] whole, int[] counts);
+
+    /** As {@link #allGather(float[], float[], int[])}, for labels. */
+    void allGather(int[] part, int[] whole, int[] counts);
+
+    /**
+     * The element-wise sum over every rank's {@code whole} (rank order, in double, rounded once), of which
+     * rank r keeps the {@code counts[r]} values that follow those of the ranks before it, in {@code part}:
+     * dL/dX of a data-parallel trunk, each rank receiving its own rows.
+     */
+    void reduceScatterSum(float[] whole, float[] part, int[] counts);
+
+    /** The element-wise float sum over every rank's {@code values}, into every rank's (in place): the trunk's gradients. */
+    void allReduceSum(float[] values);
+
+    /** Rank r's first {@code counts[r]} values of {@code part}, one after another in rank order, into root's {@code whole}. */
+    void gather(float[] part, float[] whole, int[] counts, int root);
+
+    /** Returns when every rank has called it. */
+    void barrier();
+
     /** Payload bytes this rank has passed to the collective's operations so far (its own arrays' sizes). */
     long payloadBytes();
 }

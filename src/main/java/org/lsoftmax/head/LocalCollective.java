@@ -212,6 +212,120 @@ public final class LocalCollective implements Collective {
         }
     }
 
+    @Override
+    public void allGather(float[] part, float[] whole, int[] counts) {
+        int total = checkCounts(counts, part.length, whole.length);
+        payloadBytes += 4L * counts[rank];
+        group.slots[rank] = part;
+        group.await();
+        int offset = 0;
+        for (int k = 0; k < group.size; k++) {
+            System.arraycopy((float[]) group.slots[k], 0, whole, offset, counts[k]);
+            offset += counts[k];
+        }
+        group.await();
+    }
+
+    @Override
+    public void allGather(int[] part, int[] whole, int[] counts) {
+        checkCounts(counts, part.length, whole.length);
+        payloadBytes += 4L * counts[rank];
+        group.slots[rank] = part;
+        group.await();
+        int offset = 0;
+        for (int k = 0; k < group.size; k++) {
+            System.arraycopy((int[]) group.slots[k], 0, whole, offset, counts[k]);
+            offset += counts[k];
+        }
+        group.await();
+    }
+
+    @Override
+    public void reduceScatterSum(float[] whole, float[] part, int[] counts) {
+        int total = checkCounts(counts, part.length, whole.length);
+        payloadBytes += 4L * total;
+        group.slots[rank] = whole;
+        group.await();
+        int offset = 0;
+        for (int k = 0; k < rank; k++) {
+            offset += counts[k];
+        }
+        for (int i = 0; i < counts[rank]; i++) {
+            double sum = 0.0;
+            for (int k = 0; k < group.size; k++) {
+                sum += ((float[]) group.slots[k])[offset + i];
+            }
+            part[i] = (float) sum;
+        }
+        group.await();
+    }
+
+    @Override
+    public void allReduceSum(float[] values) {
+        payloadBytes += 4L * values.length;
+        if (group.size == 1) {
+            return;
+        }
+        group.slots[rank] = values;
+        group.await();
+        if (floatScratch.length < values.length) {
+            floatScratch = new float[values.length];
+        }
+        float[] result = floatScratch;
+        System.arraycopy((float[]) group.slots[0], 0, result, 0, values.length);
+        for (int k = 1; k < group.size; k++) {
+            float[] other = (float[]) group.slots[k];
+            checkLength(other.length, values.length);
+            for (int i = 0; i < values.length; i++) {
+                result[i] += other[i];
+            }
+        }
+        group.await();
+        System.arraycopy(result, 0, values, 0, values.length);
+    }
+
+    @Override
+    public void gather(float[] part, float[] whole, int[] counts, int root) {
+        checkCounts(counts, part.length, rank == root ? whole.length : Integer.MAX_VALUE);
+        payloadBytes += 4L * counts[rank];
+        group.slots[rank] = part;
+        group.await();
+        if (rank == root) {
+            int offset = 0;
+            for (int k = 0; k < group.size; k++) {
+                System.arraycopy((float[]) group.slots[k], 0, whole, offset, counts[k]);
+                offset += counts[k];
+            }
+        }
+        group.await();
+    }
+
+    @Override
+    public void barrier() {
+        if (group.size > 1) {
+            group.await();
+        }
+    }
+
+    /** Checks a layout of per-rank counts against this rank's part and whole; returns sum(counts). */
+    private int checkCounts(int[] counts, int partLength, int wholeLength) {
+        if (counts.length != group.size) {
+            throw new IllegalArgumentException(counts.length + " counts for " + group.size + " ranks");
+        }
+        long total = 0;
+        for (int count : counts) {
+            if (count < 0) {
+                throw new IllegalArgumentException("a negative count: " + java.util.Arrays.toString(counts));
+            }
+            total += count;
+        }
+        if (counts[rank] > partLength || total > wholeLength) {
+            throw new IllegalArgumentException("counts " + java.util.Arrays.toString(counts) + " do not fit a part of " + partLength
+                    + " and a whole of " + wholeLength + " values on rank " + rank);
+        }
+        return (int) total;
+    }
+
     private static void checkLength(int other, int own) {
         if (other != own) {
             throw new IllegalStateException("ranks passed arrays of " + other + " and " + own + " values to one operation");

@@ -226,6 +226,59 @@ public final class Mpi implements AutoCloseable {
     }
 
     /**
+     * Rank r's {@code counts[r]} elements of its {@code send}, placed at {@code offsets[r]} of root's
+     * {@code receive} (the layout segments as {@link #allgatherv}'s; {@code receive} is not touched elsewhere).
+     */
+    public synchronized void gatherv(MemorySegment send, long sendCount, MemorySegment receive, MemorySegment counts,
+            MemorySegment offsets, Type type, int root) {
+        live();
+        int n = count("MPI_Gatherv", sendCount);
+        root("MPI_Gatherv", root);
+        fits("MPI_Gatherv", "send", send, sendCount, type);
+        long received = rank == root ? layout("MPI_Gatherv", counts, offsets, receive, type) : 0;
+        ownCount("MPI_Gatherv", counts, sendCount);
+        MemorySegment typeHandle = handle(type);
+        MemorySegment target = rank == root ? receive : MemorySegment.NULL;
+        try {
+            check("MPI_Gatherv", (int) library.gatherv.invokeExact(send, n, typeHandle, target, counts, offsets, typeHandle,
+                    root, library.commWorld));
+        } catch (MpiException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw failed("MPI_Gatherv", e);
+        }
+        if (rank == root) {
+            bytesReceived += (received - sendCount) * type.bytes;
+        } else {
+            bytesSent += sendCount * type.bytes;
+        }
+    }
+
+    /**
+     * Personalised exchange: this rank sends {@code sendCounts[s]} elements from {@code sendOffsets[s]} of
+     * {@code send} to rank s, and receives {@code receiveCounts[s]} elements from rank s at
+     * {@code receiveOffsets[s]} of {@code receive} (four int segments of {@code size()} entries).
+     */
+    public synchronized void alltoallv(MemorySegment send, MemorySegment sendCounts, MemorySegment sendOffsets,
+            MemorySegment receive, MemorySegment receiveCounts, MemorySegment receiveOffsets, Type type) {
+        live();
+        long sent = layout("MPI_Alltoallv (send)", sendCounts, sendOffsets, send, type);
+        long received = layout("MPI_Alltoallv (receive)", receiveCounts, receiveOffsets, receive, type);
+        MemorySegment typeHandle = handle(type);
+        try {
+            check("MPI_Alltoallv", (int) library.alltoallv.invokeExact(send, sendCounts, sendOffsets, typeHandle, receive,
+                    receiveCounts, receiveOffsets, typeHandle, library.commWorld));
+        } catch (MpiException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw failed("MPI_Alltoallv", e);
+        }
+        long own = sendCounts.getAtIndex(ValueLayout.JAVA_INT, rank);
+        bytesSent += (sent - own) * type.bytes;
+        bytesReceived += (received - receiveCounts.getAtIndex(ValueLayout.JAVA_INT, rank)) * type.bytes;
+    }
+
+    /**
      * Every rank's {@code countPerRank} elements of {@code send}, in rank order, into every rank's
      * {@code receive} ({@code size() * countPerRank} elements).
      */
@@ -259,10 +312,7 @@ public final class Mpi implements AutoCloseable {
         int n = count("MPI_Allgatherv", sendCount);
         fits("MPI_Allgatherv", "send", send, sendCount, type);
         long received = layout("MPI_Allgatherv", counts, offsets, receive, type);
-        if (counts.getAtIndex(ValueLayout.JAVA_INT, rank) != sendCount) {
-            throw new MpiException("MPI_Allgatherv on rank " + rank + ": this rank sends " + sendCount
-                    + " elements but counts[" + rank + "] is " + counts.getAtIndex(ValueLayout.JAVA_INT, rank));
-        }
+        ownCount("MPI_Allgatherv", counts, sendCount);
         MemorySegment typeHandle = handle(type);
         try {
             check("MPI_Allgatherv", (int) library.allgatherv.invokeExact(send, n, typeHandle, receive, counts, offsets,
@@ -415,6 +465,16 @@ public final class Mpi implements AutoCloseable {
             total += c;
         }
         return total;
+    }
+
+    private void ownCount(String call, MemorySegment counts, long sendCount) {
+        if (counts.byteSize() < (long) size * Integer.BYTES) {
+            throw new MpiException(call + " on rank " + rank + ": counts needs one int per rank (" + size + ")");
+        }
+        if (counts.getAtIndex(ValueLayout.JAVA_INT, rank) != sendCount) {
+            throw new MpiException(call + " on rank " + rank + ": this rank sends " + sendCount
+                    + " elements but counts[" + rank + "] is " + counts.getAtIndex(ValueLayout.JAVA_INT, rank));
+        }
     }
 
     private MemorySegment handle(Type type) {

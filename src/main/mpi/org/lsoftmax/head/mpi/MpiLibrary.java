@@ -57,6 +57,8 @@ final class MpiLibrary {
     final MethodHandle barrier;
     final MethodHandle bcast;
     final MethodHandle gather;
+    final MethodHandle gatherv;
+    final MethodHandle alltoallv;
     final MethodHandle allgather;
     final MethodHandle allgatherv;
     final MethodHandle allreduce;
@@ -96,6 +98,14 @@ final class MpiLibrary {
         //                void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
         gather = function(lookup, "MPI_Gather",
                 FunctionDescriptor.of(INT, POINTER, INT, POINTER, POINTER, INT, POINTER, INT, POINTER));
+        // int MPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+        //                 const int recvcounts[], const int displs[], MPI_Datatype recvtype, int root, MPI_Comm comm)
+        gatherv = function(lookup, "MPI_Gatherv",
+                FunctionDescriptor.of(INT, POINTER, INT, POINTER, POINTER, POINTER, POINTER, POINTER, INT, POINTER));
+        // int MPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[], MPI_Datatype sendtype,
+        //                   void *recvbuf, const int recvcounts[], const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
+        alltoallv = function(lookup, "MPI_Alltoallv",
+                FunctionDescriptor.of(INT, POINTER, POINTER, POINTER, POINTER, POINTER, POINTER, POINTER, POINTER, POINTER));
         // int MPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
         //                   void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
         allgather = function(lookup, "MPI_Allgather",

@@ -136,6 +136,52 @@ public final class MpiSelfCheck {
         expectSent += 4L * (rank + 1);
         expectReceived += 4L * (total - rank - 1);
 
+        // gatherv to the last rank: the same unequal parts
+        MemorySegment allAtRoot = arena.allocate(ValueLayout.JAVA_INT, total);
+        allAtRoot.fill((byte) -1);
+        mpi.gatherv(mine, rank + 1, allAtRoot, counts, offsets, Mpi.Type.INT, size - 1);
+        at = 0;
+        for (int r = 0; r < size; r++) {
+            for (int j = 0; j <= r; j++) {
+                same("gatherv [" + at + "]", rank == size - 1 ? r : -1, allAtRoot.getAtIndex(ValueLayout.JAVA_INT, at++));
+            }
+        }
+        if (rank == size - 1) {
+            expectReceived += 4L * (total - rank - 1);
+        } else {
+            expectSent += 4L * (rank + 1);
+        }
+
+        // all-to-all: rank r sends s + 1 floats of value 100 r + s to rank s
+        MemorySegment sendCounts = arena.allocate(ValueLayout.JAVA_INT, size);
+        MemorySegment sendOffsets = arena.allocate(ValueLayout.JAVA_INT, size);
+        MemorySegment receiveCounts = arena.allocate(ValueLayout.JAVA_INT, size);
+        MemorySegment receiveOffsets = arena.allocate(ValueLayout.JAVA_INT, size);
+        int sendTotal = 0;
+        for (int s = 0; s < size; s++) {
+            sendCounts.setAtIndex(ValueLayout.JAVA_INT, s, s + 1);
+            sendOffsets.setAtIndex(ValueLayout.JAVA_INT, s, sendTotal);
+            receiveCounts.setAtIndex(ValueLayout.JAVA_INT, s, rank + 1);
+            receiveOffsets.setAtIndex(ValueLayout.JAVA_INT, s, s * (rank + 1));
+            sendTotal += s + 1;
+        }
+        MemorySegment outgoing = arena.allocate(ValueLayout.JAVA_FLOAT, sendTotal);
+        for (int s = 0, e = 0; s < size; s++) {
+            for (int j = 0; j <= s; j++) {
+                outgoing.setAtIndex(ValueLayout.JAVA_FLOAT, e++, 100 * rank + s);
+            }
+        }
+        MemorySegment incoming = arena.allocate(ValueLayout.JAVA_FLOAT, (long) size * (rank + 1));
+        mpi.alltoallv(outgoing, sendCounts, sendOffsets, incoming, receiveCounts, receiveOffsets, Mpi.Type.FLOAT);
+        for (int s = 0; s < size; s++) {
+            for (int j = 0; j <= rank; j++) {
+                same("alltoallv from " + s + " [" + j + "]", 100 * s + rank,
+                        incoming.getAtIndex(ValueLayout.JAVA_FLOAT, (long) s * (rank + 1) + j));
+            }
+        }
+        expectSent += 4L * (sendTotal - rank - 1);
+        expectReceived += 4L * (size - 1) * (rank + 1);
+
         // reduce to the last rank: sums of 2 r + i
         int root = size - 1;
         MemorySegment parts = arena.allocate(ValueLayout.JAVA_FLOAT, 4);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import org.lsoftmax.testing.Seeds;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -19,6 +20,19 @@ class MpiTest {
         for (int rank = 0; rank < ranks; rank++) {
             assertTrue(result.output().matches("(?s).*rank " + rank + " of " + ranks + ": \\d+ checks passed.*"),
                     "rank " + rank + " did not pass: " + result.output());
+        }
+    }
+
+    @ParameterizedTest(name = "mpirun -np {0}")
+    @ValueSource(ints = {2, 3})
+    void theMpiCollectiveGivesLocalCollectivesResultsBitForBit(int ranks) throws Exception {
+        MpiJob.assumeMpirun();
+        long seed = Seeds.draw();
+        MpiJob.Result result = MpiJob.run(ranks, List.of(), MpiCollectiveCheck.class.getName(), List.of(Long.toString(seed)), 120);
+        assertEquals(0, result.exitCode(), "seed " + seed + ": " + result.output());
+        for (int rank = 0; rank < ranks; rank++) {
+            assertTrue(result.output().matches("(?s).*rank " + rank + ": \\d+ operations equal to LocalCollective.*"),
+                    "seed " + seed + ", rank " + rank + ": " + result.output());
         }
     }
 }
