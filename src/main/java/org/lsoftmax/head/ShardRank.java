@@ -42,6 +42,8 @@ public final class ShardRank {
     private final double[] best;
     private final double[] bestIndex;
     private final double[] ownBest;
+    /** The per-rank value counts of the data-parallel exchanges (rows x D). */
+    private final int[] valueCounts;
     private double loss;
 
     /**
@@ -95,6 +97,7 @@ public final class ShardRank {
         this.best = new double[n];
         this.bestIndex = new double[n];
         this.ownBest = new double[n];
+        this.valueCounts = new int[collective.size()];
     }
 
     /** X and the labels from shard 0. */
@@ -114,6 +117,36 @@ public final class ShardRank {
      */
     public void forward(float[] rootX, int[] rootLabels, double beta, long step) {
         receiveBatch(rootX, rootLabels);
+        forwardReceived(beta, step);
+    }
+
+    /**
+     * The data-parallel forward ({@link DistributedHead}): rank r holds {@code rowCounts[r]} rows of the
+     * batch (its trunk's output, {@code localX}, and their labels); the rows are all-gathered in rank order
+     * into the whole batch, then the shard computes as {@link #forward} does.
+     */
+    public void forwardGathered(float[] localX, int[] localLabels, int[] rowCounts, double beta, long step) {
+        gatherBatch(localX, localLabels, rowCounts);
+        forwardReceived(beta, step);
+    }
+
+    /** The rows of every rank into {@link #x} and {@link #rowLabels}, in rank order. */
+    private void gatherBatch(float[] localX, int[] localLabels, int[] rowCounts) {
+        int d = shape.features();
+        int total = 0;
+        for (int k = 0; k < rowCounts.length; k++) {
+            valueCounts[k] = rowCounts[k] * d;
+            total += rowCounts[k];
+        }
+        if (total != shape.batch()) {
+            throw new IllegalArgumentException("the ranks' rows " + Arrays.toString(rowCounts) + " add up to " + total + ", not the batch of "
+                    + shape.batch());
+        }
+        collective.allGather(localX, x, valueCounts);
+        collective.allGather(localLabels, rowLabels, rowCounts);
+    }
+
+    private void forwardReceived(double beta, long step) {
         int end = start + classes;
         for (int i = 0; i < localLabels.length; i++) {
             int y = rowLabels[i];
@@ -155,6 +188,24 @@ public final class ShardRank {
     public void backward() {
         pass.backwardShard(logSumExp, dx, dw);
         collective.reduceSum(dx, 0);
+        addWeightGradient();
+    }
+
+    /**
+     * The data-parallel backward: dL/dX of this rank's own rows (the {@code rowCounts[rank]} rows it gave
+     * {@link #forwardGathered}) summed over the shards into {@code localDx}; dW as {@link #backward}.
+     */
+    public void backwardScattered(float[] localDx, int[] rowCounts) {
+        pass.backwardShard(logSumExp, dx, dw);
+        int d = shape.features();
+        for (int k = 0; k < rowCounts.length; k++) {
+            valueCounts[k] = rowCounts[k] * d;
+        }
+        collective.reduceScatterSum(dx, localDx, valueCounts);
+        addWeightGradient();
+    }
+
+    private void addWeightGradient() {
         float[] gradient = weights.gradient();
         if (sampler == null) {
             for (int i = 0; i < dw.length; i++) {
@@ -173,8 +224,10 @@ public final class ShardRank {
         }
     }
 
-    /** Each row's plain-logit argmax over this shard's computed classes, combined over the shards. */
-    /** The plain-logit argmax over the computed classes of the most recent forward, combined over the ranks into rank 0's {@code out}. */
+    /**
+     * The plain-logit argmax over the computed classes of the most recent forward, combined over the
+     * ranks, into {@code out} (every rank that passes one; null: none).
+     */
     public void predict(int[] out) {
         int n = shape.batch();
         for (int i = 0; i < n; i++) {
@@ -204,7 +257,7 @@ public final class ShardRank {
             bestIndex[i] = ownBest[i] == best[i] ? bestIndex[i] : Double.POSITIVE_INFINITY;
         }
         collective.allReduce(bestIndex, Collective.Reduction.MIN);
-        if (index == 0) {
+        if (out != null) {
             for (int i = 0; i < n; i++) {
                 out[i] = (int) bestIndex[i];
             }
@@ -213,7 +266,7 @@ public final class ShardRank {
 
     /**
      * Plain predictions over every class of the block (streamed through the pass in slices of its width)
-     * and the plain cross-entropy, combined over the ranks: rank 0's {@code out}, {@link #loss()}.
+     * and the plain cross-entropy, combined over the ranks: {@code out} (where not null), {@link #loss()}.
      */
     public void evaluate(float[] rootX, int[] rootLabels, int[] out) {
         receiveBatch(rootX, rootLabels);
@@ -311,5 +364,20 @@ public final class ShardRank {
 
     public Collective collective() {
         return collective;
+    }
+
+    /** The labels of the whole batch of the most recent forward (as received or gathered). */
+    public int[] batchLabels() {
+        return rowLabels;
+    }
+
+    /** The first class of this shard's block. */
+    public int classStart() {
+        return start;
+    }
+
+    /** The classes of this shard's block. */
+    public int classCount() {
+        return classes;
     }
 }

@@ -111,7 +111,7 @@ public final class ShardedHead implements Head {
         if (labels == null) {
             throw new IllegalStateException("correct called before forward");
         }
-        runAll(rank -> rank.predict(predictions));
+        runAll(rank -> rank.predict(rank.index() == 0 ? predictions : null));
         int count = 0;
         for (int i = 0; i < predictions.length; i++) {
             if (predictions[i] == labels[i]) {
@@ -143,7 +143,7 @@ public final class ShardedHead implements Head {
         HeadChecks.checkFinite("X", features, shape.features());
         HeadChecks.checkLength("predictions", predictions == null ? -1 : predictions.length, shape.batch(), 1);
         this.labels = null; // the passes' state is the evaluation's now: a backward needs a new forward
-        runAll(rank -> rank.evaluate(features, labels, predictions));
+        runAll(rank -> rank.evaluate(features, labels, rank.index() == 0 ? predictions : null));
         return ranks[0].loss();
     }
 

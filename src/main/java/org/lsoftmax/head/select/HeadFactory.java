@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.MemoryBudget;
+import org.lsoftmax.head.Collective;
+import org.lsoftmax.head.DistributedHead;
 import org.lsoftmax.head.Head;
 import org.lsoftmax.head.HeadPass;
 import org.lsoftmax.head.HeadShape;
@@ -12,6 +14,7 @@ import org.lsoftmax.head.MarginLoss;
 import org.lsoftmax.head.PassOptions;
 import org.lsoftmax.head.ShardLayout;
 import org.lsoftmax.head.ShardOptions;
+import org.lsoftmax.head.ShardRank;
 import org.lsoftmax.head.ShardedHead;
 import org.lsoftmax.head.TornadoDeviceInfo;
 import org.lsoftmax.head.TornadoSupport;
@@ -123,6 +126,40 @@ public final class HeadFactory {
             for (HeadPass pass : passes) {
                 pass.close();
             }
+            throw e;
+        }
+    }
+
+    /**
+     * This process's head in a data-parallel job of K processes ({@link DistributedHead}): shard r (r the
+     * collective's rank) of the classes over {@code ownBlock} (C_r x D), its pass with this process's
+     * threads, on device r of {@code --devices} (round robin) for the tornado pass. Only this shard's
+     * memory is checked and allocated.
+     */
+    public static DistributedHead createDistributed(String passName, HeadShape shape, MarginLoss loss, PassOptions passOptions,
+            ShardOptions options, Parameter ownBlock, Collective collective) {
+        int shards = collective.size();
+        int rank = collective.rank();
+        ShardLayout layout = new ShardLayout(shape.classes(), shards);
+        if (ownBlock.size() != (long) layout.size(rank) * shape.features()) {
+            throw new IllegalArgumentException("shard " + rank + " of " + layout + " holds " + layout.size(rank) + " x " + shape.features()
+                    + " weights, " + ownBlock.name() + " has " + ownBlock.size());
+        }
+        ShardOptions mine = options.withShards(shards);
+        ShardMemory memory = memory(passName, shape, loss, mine, passOptions).get(rank);
+        MemoryBudget.requireHeap("shard " + rank + " of the head " + shape + " in " + layout
+                + (options.samples() ? " (sample rate " + options.sampleRate() + ")" : ""), memory.heapBytes());
+        List<String> devices = passName.equals("tornado") ? devices(options, passOptions) : List.of();
+        PassOptions own = new PassOptions(passOptions.threads(), devices.isEmpty() ? passOptions.device() : devices.get(rank % devices.size()));
+        HeadShape passShape = new HeadShape(shape.batch(), shape.features(), layout.sampleSize(rank, options.sampleRate(), shape.batch()));
+        HeadPass pass = PassFactory.createShardPass(passName, passShape, loss, own);
+        try {
+            ShardRank shard = new ShardRank(shape, layout, options.sampleRate(), rank, ownBlock, pass, collective, options.seed());
+            DistributedHead head = new DistributedHead(shape, loss, shard);
+            LOG.debug("head {}: {}", shape, head.description());
+            return head;
+        } catch (RuntimeException | Error e) {
+            pass.close();
             throw e;
         }
     }
