@@ -23,6 +23,9 @@ public final class Network {
     /** W in contiguous blocks of classes, one per shard of a class-sharded head (one block, {@link #classWeights}, unsharded). */
     private final List<Parameter> classWeightShards = new ArrayList<>();
     private final List<Parameter> parameters = new ArrayList<>();
+    private final int classShards;
+    /** The one block of W this network holds (a process of a data-parallel job), or -1: every block. */
+    private final int ownedShard;
 
     /** Builds the network for batches of up to {@code maxRows} samples, with zero weights (see {@link #initialise}). */
     public Network(Architecture architecture, int maxRows, MatrixProducts products) {
@@ -37,6 +40,23 @@ public final class Network {
      * block is the parameter {@code lsoftmax.weight}, as always.
      */
     public Network(Architecture architecture, int maxRows, MatrixProducts products, int classShards) {
+        this(architecture, maxRows, products, classShards, -1);
+    }
+
+    /**
+     * The network of one process of a data-parallel job ({@code head.DistributedHead}): the whole trunk (a
+     * replica) and only block {@code ownedShard} of W's {@code classShards} blocks, so a process holds 1/K
+     * of the class weights. Its {@link #parameters()} are the trunk's and that block's; {@link #initialise}
+     * gives the block the values it has in the whole network.
+     */
+    public static Network forShard(Architecture architecture, int maxRows, MatrixProducts products, int classShards, int ownedShard) {
+        if (ownedShard < 0 || ownedShard >= classShards) {
+            throw new IllegalArgumentException("block " + ownedShard + " of " + classShards);
+        }
+        return new Network(architecture, maxRows, products, classShards, ownedShard);
+    }
+
+    private Network(Architecture architecture, int maxRows, MatrixProducts products, int classShards, int ownedShard) {
         requireFits(architecture, maxRows);
         this.architecture = architecture;
         this.maxRows = maxRows;
@@ -53,12 +73,17 @@ public final class Network {
         if (classShards < 1 || classes < 2L * classShards) {
             throw new IllegalArgumentException(classes + " classes cannot be split into " + classShards + " blocks of at least 2 classes");
         }
+        this.classShards = classShards;
+        this.ownedShard = ownedShard;
         if (classShards == 1) {
             this.classWeights = Parameter.zeros("lsoftmax.weight", classes * architecture.featureDimension(), true);
             classWeightShards.add(classWeights);
         } else {
             this.classWeights = null;
             for (int k = 0; k < classShards; k++) {
+                if (ownedShard >= 0 && k != ownedShard) {
+                    continue;
+                }
                 int size = shardStart(classes, classShards, k + 1) - shardStart(classes, classShards, k);
                 classWeightShards.add(Parameter.zeros("lsoftmax.weight.shard" + k, size * architecture.featureDimension(), true));
             }
@@ -86,6 +111,13 @@ public final class Network {
         // class weights ~ N(0, 1/D): |w_j| about 1, directions uniformly random (in class order, block after
         // block: the same values however W is split)
         double std = Math.sqrt(1.0 / architecture.featureDimension());
+        if (ownedShard > 0) {
+            // the blocks before this process's: drawn and dropped, so its block gets the values it has in the whole W
+            long before = (long) shardStart(architecture.classes(), classShards, ownedShard) * architecture.featureDimension();
+            for (long i = 0; i < before; i++) {
+                random.nextGaussian();
+            }
+        }
         for (Parameter block : classWeightShards) {
             float[] w = block.value();
             for (int i = 0; i < w.length; i++) {
@@ -144,8 +176,21 @@ public final class Network {
         return List.copyOf(classWeightShards);
     }
 
+    /** The one block of W this network holds ({@link #forShard}), or -1 when it holds them all. */
+    public int ownedShard() {
+        return ownedShard;
+    }
+
+    /** The number of blocks W is split into (this network may hold only one, {@link #ownedShard()}). */
+    public int classShards() {
+        return classShards;
+    }
+
     /** W as one C x D matrix: the parameter's own array when W is one block, else a copy of the blocks one after the other. */
     public float[] classWeightMatrix() {
+        if (ownedShard >= 0) {
+            throw new IllegalStateException("this network holds block " + ownedShard + " of W's " + classShards + " only");
+        }
         if (classWeights != null) {
             return classWeights.value();
         }
