@@ -21,15 +21,10 @@ public final class AngularStatistics {
         double own = Double.NaN;
         double nearestOther = Double.POSITIVE_INFINITY;
         for (int j = 0; j < classes; j++) {
-            double weightNorm = norm(classWeights, j * dimension, dimension);
-            if (weightNorm == 0.0) {
+            double angle = angle(features, offset, featureNorm, classWeights, j, dimension);
+            if (Double.isNaN(angle)) {
                 continue;
             }
-            double dot = 0.0;
-            for (int col = 0; col < dimension; col++) {
-                dot += (double) features[offset + col] * classWeights[j * dimension + col];
-            }
-            double angle = Math.toDegrees(Math.acos(Math.max(-1.0, Math.min(1.0, dot / (featureNorm * weightNorm)))));
             if (j == label) {
                 own = angle;
             } else {
@@ -42,6 +37,39 @@ public final class AngularStatistics {
         ownAngleSum += own;
         nearestOtherAngleSum += nearestOther;
         count++;
+    }
+
+    /**
+     * The angle in degrees between feature {@code f} (norm {@code featureNorm}) and class weight row j
+     * of W, or NaN when that row is zero (no direction).
+     */
+    static double angle(float[] features, int offset, double featureNorm, float[] classWeights, int row, int dimension) {
+        double weightNorm = norm(classWeights, row * dimension, dimension);
+        if (weightNorm == 0.0) {
+            return Double.NaN;
+        }
+        double dot = 0.0;
+        for (int col = 0; col < dimension; col++) {
+            dot += (double) features[offset + col] * classWeights[row * dimension + col];
+        }
+        return Math.toDegrees(Math.acos(Math.max(-1.0, Math.min(1.0, dot / (featureNorm * weightNorm)))));
+    }
+
+    /**
+     * Adds one sample from its two angles, found elsewhere (the shards of a data-parallel job combine
+     * theirs): skipped, as {@link #add} skips it, when either is missing (NaN own, infinite nearest).
+     */
+    void addAngles(double own, double nearestOther) {
+        if (Double.isNaN(own) || Double.isInfinite(nearestOther) || Double.isNaN(nearestOther)) {
+            return;
+        }
+        ownAngleSum += own;
+        nearestOtherAngleSum += nearestOther;
+        count++;
+    }
+
+    static double featureNorm(float[] features, int offset, int dimension) {
+        return norm(features, offset, dimension);
     }
 
     /** Mean angle in degrees between a feature and its own class weight. */
