@@ -647,6 +647,11 @@ public final class Trainer implements AutoCloseable {
         return network;
     }
 
+    /** Whether this trainer is one process of a data-parallel job. */
+    public boolean isDistributed() {
+        return job != null;
+    }
+
     public TrainConfig config() {
         return config;
     }
