@@ -141,6 +141,21 @@ public final class DataParallel {
         }
     }
 
+    /** This rank's counters so far: payload bytes, bytes sent, bytes received (-1: not counted). */
+    long[] exchanged() {
+        return new long[] {collective.payloadBytes(), collective.bytesSent(), collective.bytesReceived()};
+    }
+
+    /** "payload 263.0 KiB, sent 140.2 KiB, received 260.1 KiB" per step, from two readings of {@link #exchanged}. */
+    static String exchangeText(long[] before, long[] after, int steps) {
+        StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "payload %.1f KiB", (after[0] - before[0]) / 1024.0 / steps));
+        if (after[1] >= 0) {
+            text.append(String.format(Locale.ROOT, ", sent %.1f KiB, received %.1f KiB", (after[1] - before[1]) / 1024.0 / steps,
+                    (after[2] - before[2]) / 1024.0 / steps));
+        }
+        return text.toString();
+    }
+
     /** The parameters of {@code all} that are not the head's class weights: the trunk's. */
     static List<Parameter> trunkOf(List<Parameter> all, List<Parameter> classWeights) {
         List<Parameter> trunk = new ArrayList<>();

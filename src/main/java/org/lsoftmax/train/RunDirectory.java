@@ -160,6 +160,11 @@ public final class RunDirectory implements AutoCloseable {
             Path source = ShardSets.isSet(checkpointFile) ? ShardSets.runFolderOf(checkpointFile) : checkpointFile.toAbsolutePath().getParent();
             run.checkpoint = checkpoint;
             run.checkpointFile = checkpointFile;
+            if (sameFile(source, directory) && ShardSets.isSet(checkpointFile)) {
+                throw new InvalidInputException(checkpointFile + " is a checkpoint set of a job of several processes: it continues as a "
+                        + "job in its folder (bin/lsoftmax-mpi -np K train --resume --out " + directory + "), or in one process "
+                        + "in a new folder (--out NEW)");
+            }
             if (sameFile(source, directory)) {
                 run.checkNothingNewerIsReplaced(overwrite);
                 Manifest manifest = Manifest.read(directory);

@@ -417,6 +417,7 @@ public final class Trainer implements AutoCloseable {
         double beta = Double.NaN;
         double learningRate = scheduledLearningRate;
         long startNanos = System.nanoTime();
+        long[] exchangedBefore = job == null ? null : job.exchanged();
         for (int b = 0; b < batches; b++) {
             for (int i = 0; i < ownRows; i++) {
                 int sample = order[b * batchSize + firstOwnRow + i];
@@ -450,6 +451,11 @@ public final class Trainer implements AutoCloseable {
         }
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         long samples = (long) appliedSteps * batchSize;
+        if (job != null && job.isLeader() && batches > 0) {
+            long[] exchanged = job.exchanged();
+            LOG.info(String.format(Locale.ROOT, "epoch %d: rank 0 per training step: %.1f ms; %s", epoch, 1e3 * seconds / batches,
+                    DataParallel.exchangeText(exchangedBefore, exchanged, batches)));
+        }
         Evaluation evaluation = evaluate(false);
         Checkpoint state = Checkpoint.capture(config, normalization, network, epoch, iteration);
         refuseToSaveBadState(epoch, state, evaluation);
