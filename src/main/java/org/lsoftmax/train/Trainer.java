@@ -4,7 +4,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 import org.lsoftmax.InvalidInputException;
+import org.lsoftmax.StepProfile;
 import org.lsoftmax.data.Dataset;
 import org.lsoftmax.data.Normalization;
 import org.lsoftmax.data.TrainTestData;
@@ -17,10 +19,12 @@ import org.lsoftmax.head.ShardOptions;
 import org.lsoftmax.head.select.HeadFactory;
 import org.lsoftmax.linalg.MatrixProducts;
 import org.lsoftmax.linalg.Sgemm;
+import org.lsoftmax.linalg.WorkerPool;
 import org.lsoftmax.math.SplitMix64;
 import org.lsoftmax.model.Architecture;
 import org.lsoftmax.model.Network;
 import org.lsoftmax.model.Parameter;
+import org.lsoftmax.model.RowSelection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +68,8 @@ public final class Trainer implements AutoCloseable {
     private final Network network;
     private final Head head;
     private final SgdMomentum optimizer;
+    /** The head's rows touched per step ({@code head::touchedRows}, made once: no allocation per step). */
+    private final Function<Parameter, RowSelection> touchedRows;
     private final DivergenceGuard guard = new DivergenceGuard();
     private final List<EpochMetrics> history = new ArrayList<>();
     private boolean showProgress = true;
@@ -100,7 +106,8 @@ public final class Trainer implements AutoCloseable {
             products.close(); // its worker threads would outlive a trainer that never existed
             throw e;
         }
-        this.optimizer = new SgdMomentum(config.momentum(), config.weightDecay());
+        this.optimizer = new SgdMomentum(config.momentum(), config.weightDecay(), ((Sgemm) products).workers());
+        this.touchedRows = head::touchedRows;
     }
 
     /**
@@ -297,14 +304,17 @@ public final class Trainer implements AutoCloseable {
         int dimension = train.dimension();
         double scheduledLearningRate = config.learningRateAt(epoch);
 
+        StepProfile.reset();
+        long shuffleStart = StepProfile.now();
         int[] order = new int[train.size()];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
         SplitMix64.forStream(config.seed(), epoch).shuffle(order);
+        StepProfile.record("epoch: shuffle", shuffleStart);
 
         guard.startEpoch();
-        StepBuffers step = new StepBuffers(batchSize, dimension);
+        StepBuffers step = new StepBuffers(batchSize, dimension, ((Sgemm) products).workers());
         ProgressBar progress = showProgress
                 ? ProgressBar.onStderr(String.format(Locale.ROOT, "epoch %d/%d", epoch, config.epochs()),
                         (long) batches * batchSize)
@@ -316,11 +326,9 @@ public final class Trainer implements AutoCloseable {
         double learningRate = scheduledLearningRate;
         long startNanos = System.nanoTime();
         for (int b = 0; b < batches; b++) {
-            for (int i = 0; i < batchSize; i++) {
-                int sample = order[b * batchSize + i];
-                System.arraycopy(train.features(), sample * dimension, step.input, i * dimension, dimension);
-                step.labels[i] = train.labels()[sample];
-            }
+            long phaseStart = StepProfile.now();
+            step.gather(train, order, b * batchSize);
+            StepProfile.record("batch: gather rows", phaseStart);
             if (batchHook != null) {
                 batchHook.beforeStep(epoch, iteration, b, step.input, step.labels);
             }
@@ -330,7 +338,9 @@ public final class Trainer implements AutoCloseable {
             head.setIteration(iteration);
             OffendingValue problem = computeStep(step, beta, learningRate);
             if (problem == null) {
-                optimizer.step(network.parameters(), learningRate, head::touchedRows);
+                phaseStart = StepProfile.now();
+                optimizer.step(network.parameters(), learningRate, touchedRows);
+                StepProfile.record("optimizer: step", phaseStart);
                 guard.stepApplied();
                 appliedSteps++;
                 lossSum += step.loss;
@@ -346,7 +356,12 @@ public final class Trainer implements AutoCloseable {
         if (progress != null) {
             progress.finish();
         }
-        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        long loopNanos = System.nanoTime() - startNanos;
+        double seconds = loopNanos / 1e9;
+        if (StepProfile.ENABLED) {
+            StepProfile.printAndReset(System.err, String.format(Locale.ROOT, "epoch %d, %d steps of batch %d", epoch,
+                    batches, batchSize), loopNanos, batches, products instanceof Sgemm sgemm ? sgemm.threads() : 1);
+        }
         long samples = (long) appliedSteps * batchSize;
         Evaluation evaluation = Evaluator.evaluate(network, test, products, false, config.loss());
         Checkpoint state = Checkpoint.capture(config, normalization, network, epoch, iteration);
@@ -378,14 +393,50 @@ public final class Trainer implements AutoCloseable {
 
     /** The buffers of one training step, and what it measured. */
     private static final class StepBuffers {
+        /** Rows per chunk of the gather on the worker pool (random rows of a large array: latency-bound, so two threads help). */
+        private static final int GATHER_ROWS = 32;
+
         final float[] input;
         final int[] labels;
         double loss;
         int correct;
+        private final WorkerPool workers;
+        private final WorkerPool.ChunkTask gatherChunk = (chunk, worker) -> gatherRows(chunk * GATHER_ROWS,
+                (chunk + 1) * GATHER_ROWS);
+        // the gather in progress
+        private Dataset source;
+        private int[] order;
+        private int offset;
 
-        StepBuffers(int batchSize, int dimension) {
+        StepBuffers(int batchSize, int dimension, WorkerPool workers) {
             input = new float[batchSize * dimension];
             labels = new int[batchSize];
+            this.workers = workers;
+        }
+
+        /** Copies samples {@code order[offset .. offset + batch - 1]} of {@code data} into input and labels. */
+        void gather(Dataset data, int[] sampleOrder, int first) {
+            source = data;
+            order = sampleOrder;
+            offset = first;
+            if ((long) labels.length * data.dimension() < 1 << 15) {
+                gatherRows(0, labels.length); // small: a fork-join would cost more than the copy
+            } else {
+                workers.runChunks(gatherChunk, (labels.length + GATHER_ROWS - 1) / GATHER_ROWS);
+            }
+            source = null;
+            order = null;
+        }
+
+        private void gatherRows(int from, int to) {
+            int dimension = source.dimension();
+            float[] features = source.features();
+            int[] sourceLabels = source.labels();
+            for (int i = from; i < Math.min(to, labels.length); i++) {
+                int sample = order[offset + i];
+                System.arraycopy(features, sample * dimension, input, i * dimension, dimension);
+                labels[i] = sourceLabels[sample];
+            }
         }
     }
 
@@ -399,33 +450,54 @@ public final class Trainer implements AutoCloseable {
         int batchSize = config.batchSize();
         int featureDimension = config.featureDimension();
         List<Parameter> classWeights = head.weightParameters();
+        long start = StepProfile.now();
         network.zeroGradients();
+        StepProfile.record("zero gradients", start);
         float[] features = network.features(step.input, batchSize);
+        start = StepProfile.now();
         OffendingValue problem = OffendingValue.firstNonFiniteInRows("features", features, batchSize, featureDimension);
+        StepProfile.record("guard: features finite", start);
         if (problem != null) {
             return problem;
         }
+        start = StepProfile.now();
         try {
             step.loss = head.forward(features, step.labels, beta);
         } catch (HeadOverflowException overflow) {
             return OffendingValue.scalar("loss", overflow.loss());
         }
+        StepProfile.record("head forward", start);
         if (!Double.isFinite(step.loss)) {
             return OffendingValue.scalar("loss", step.loss);
         }
+        start = StepProfile.now();
         float[] featureGradient = head.backward();
+        StepProfile.record("head backward", start);
+        start = StepProfile.now();
         problem = OffendingValue.firstNonFiniteInRows("gradient of features", featureGradient, batchSize, featureDimension);
         for (int k = 0; k < classWeights.size() && problem == null; k++) {
             problem = OffendingValue.firstNonFinite("gradient of " + classWeights.get(k).name(), classWeights.get(k).gradient(),
                     classWeights.get(k).size());
         }
+        StepProfile.record("guard: dF, dW finite", start);
         if (problem != null) {
             return problem;
         }
         // training accuracy with the plain logits, as prediction does (before this step's update)
+        start = StepProfile.now();
         step.correct = head.correct();
+        StepProfile.record("head correct (predictions)", start);
         network.backward(featureGradient, batchSize);
         List<Parameter> parameters = network.parameters();
+        double maxChange = guard.policy().maxWeightChange();
+        // the fast check, one vectorised pass: every gradient, new momentum and new weight finite and
+        // no change above the limit; only when it fails do the scans below name the first offending value
+        start = StepProfile.now();
+        boolean safe = optimizer.isSafeStep(parameters, learningRate, maxChange, touchedRows);
+        StepProfile.record("guard + optimizer: isSafeStep", start);
+        if (safe) {
+            return null;
+        }
         for (Parameter parameter : parameters) {
             if (!classWeights.contains(parameter)) { // its gradient is the head's dW, checked above
                 problem = OffendingValue.firstNonFinite("gradient of " + parameter.name(), parameter.gradient(),
@@ -435,7 +507,7 @@ public final class Trainer implements AutoCloseable {
                 }
             }
         }
-        return optimizer.checkStep(parameters, learningRate, guard.policy().maxWeightChange(), head::touchedRows);
+        return optimizer.checkStep(parameters, learningRate, maxChange, touchedRows);
     }
 
     /** Applies the divergence policy to a step that was not applied (see {@link DivergenceGuard}). */
