@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.lsoftmax.linalg.Sgemm;
 import org.lsoftmax.math.SplitMix64;
 import org.lsoftmax.model.Parameter;
+import org.lsoftmax.model.RowSelection;
 
 /**
  * The vectorised optimizer sweeps against the scalar definitions: {@link SgdMomentum#step} is the
@@ -132,6 +133,91 @@ class SgdMomentumTest {
             second.get(0).gradient()[SgdMomentum.SEGMENT * 2 + 3] = 0f;
             second.get(4).gradient()[39_999] = 1e9f;
             assertEquals(false, parallel.isSafeStep(second, 0.05, 1e6));
+        }
+    }
+
+    private static Parameter copy(Parameter parameter) {
+        return new Parameter(parameter.name(), parameter.value().clone(), parameter.gradient().clone(),
+                parameter.momentum().clone(), parameter.weightDecayed());
+    }
+
+    /**
+     * The row-selection overloads (sampled negatives): the selected rows get the scalar update bit for
+     * bit and every other row keeps value and momentum; the parameters without a selection get the
+     * (segmented) full step; isSafeStep with rows agrees with checkStep with rows; with and without workers.
+     */
+    @Test
+    void theRowSelectionSweepsAreTheScalarRowUpdates() {
+        SplitMix64 random = new SplitMix64(24);
+        try (Sgemm sgemm = new Sgemm(3)) {
+            int rowLength = 19;
+            int rowCount = 300;
+            for (SgdMomentum optimizer : List.of(new SgdMomentum(0.9, 5e-4), new SgdMomentum(0.9, 5e-4, sgemm.workers()))) {
+                Parameter trunk = parameter(random, "trunk", SgdMomentum.SEGMENT * 3 + 5, true, 1.0);
+                Parameter sampled = parameter(random, "sampled", rowLength * rowCount, true, 1.0);
+                Parameter whole = parameter(random, "whole", rowLength * 7, true, 1.0);
+                List<Parameter> parameters = List.of(trunk, sampled, whole);
+                RowSelection selection = new RowSelection(rowCount, rowLength);
+                for (int round = 0; round < 4; round++) {
+                    int[] rows = new int[rowCount];
+                    int count = 0;
+                    for (int r = 0; r < rowCount; r++) {
+                        if (random.nextDouble() < 0.3) {
+                            rows[count++] = r;
+                        }
+                    }
+                    selection.set(rows, count);
+                    java.util.function.Function<Parameter, RowSelection> touched = p -> p == sampled ? selection : null;
+                    Parameter before = copy(sampled);
+                    Parameter trunkExpected = copy(trunk);
+                    Parameter wholeExpected = copy(whole);
+                    new SgdMomentum(0.9, 5e-4).step(List.of(trunkExpected, wholeExpected), 0.05);
+                    assertEquals(optimizer.checkStep(parameters, 0.05, 1e6, touched) == null,
+                            optimizer.isSafeStep(parameters, 0.05, 1e6, touched), "round " + round);
+                    optimizer.step(parameters, 0.05, touched);
+                    boolean[] selected = new boolean[rowCount];
+                    for (int k = 0; k < count; k++) {
+                        selected[rows[k]] = true;
+                    }
+                    float mu = 0.9f;
+                    float rate = (float) 0.05;
+                    float decay = (float) 5e-4;
+                    for (int i = 0; i < sampled.size(); i++) {
+                        float v = before.momentum()[i];
+                        float w = before.value()[i];
+                        if (selected[i / rowLength]) {
+                            v = mu * v + rate * (before.gradient()[i] + decay * w);
+                            w -= v;
+                        }
+                        assertEquals(Float.floatToRawIntBits(v), Float.floatToRawIntBits(sampled.momentum()[i]), "v " + i);
+                        assertEquals(Float.floatToRawIntBits(w), Float.floatToRawIntBits(sampled.value()[i]), "w " + i);
+                    }
+                    for (Parameter[] pair : new Parameter[][] {{trunkExpected, trunk}, {wholeExpected, whole}}) {
+                        for (int i = 0; i < pair[0].size(); i++) {
+                            assertEquals(Float.floatToRawIntBits(pair[0].value()[i]), Float.floatToRawIntBits(pair[1].value()[i]),
+                                    pair[0].name() + " w " + i);
+                            assertEquals(Float.floatToRawIntBits(pair[0].momentum()[i]), Float.floatToRawIntBits(pair[1].momentum()[i]),
+                                    pair[0].name() + " v " + i);
+                        }
+                    }
+                    // an overflowing update in a selected row is caught, one in a row outside the selection is not
+                    int inside = rows[0] * rowLength + 3;
+                    float saved = sampled.gradient()[inside];
+                    sampled.gradient()[inside] = 1e9f;
+                    assertEquals(false, optimizer.isSafeStep(parameters, 0.05, 1e6, touched));
+                    sampled.gradient()[inside] = saved;
+                    int outsideRow = 0;
+                    while (selected[outsideRow]) {
+                        outsideRow++;
+                    }
+                    saved = sampled.gradient()[outsideRow * rowLength];
+                    sampled.gradient()[outsideRow * rowLength] = 1e9f;
+                    assertEquals(optimizer.checkStep(parameters, 0.05, 1e6, touched) == null,
+                            optimizer.isSafeStep(parameters, 0.05, 1e6, touched));
+                    assertEquals(true, optimizer.isSafeStep(parameters, 0.05, 1e6, touched));
+                    sampled.gradient()[outsideRow * rowLength] = saved;
+                }
+            }
         }
     }
 
