@@ -84,6 +84,7 @@ public final class SgdMomentum {
             return false;
         }
         if (parameters != segmented) {
+            segmented = parameters;
             // each parameter in pieces of at most SEGMENT, the same number per thread; thread t's pieces
             // (the t-th part of every parameter) form the t-th block of chunks, which the pool gives thread t
             // first: the part of a weight matrix whose dW rows that thread computed (the products cut their
@@ -109,12 +110,11 @@ public final class SgdMomentum {
                     }
                 }
             }
-            segmented = total < PARALLEL_ELEMENTS ? null : parameters;
-            if (segmented == null) {
+            if (total < PARALLEL_ELEMENTS) {
                 segments.clear();
             }
         }
-        return segmented != null;
+        return !segments.isEmpty();
     }
 
     /**
