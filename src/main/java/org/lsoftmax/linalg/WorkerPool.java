@@ -39,8 +39,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Shared: {@link Sgemm} instances of the same thread count use one pool ({@link #acquire},
  * {@link #release}; the trunk's products and the jvm head's are two instances), so that the idle
- * workers of one do not spin on the cores the other needs. Jobs of different users are serialised by
- * a lock; a job started from inside a job of the same pool runs on the calling thread.
+ * workers of one do not spin on the cores the other needs. A job started while another thread's job
+ * runs (in-process shards of the class-sharded head, each its own thread with its own passes) goes to a
+ * second pool of the same size, made on first need (and so on), rather than waiting: concurrent users
+ * keep their parallelism, sequential ones share the threads. A job started from inside a job of the
+ * same pool runs on the calling thread.
  */
 public final class WorkerPool implements AutoCloseable {
 
@@ -71,7 +74,10 @@ public final class WorkerPool implements AutoCloseable {
     private static final Map<Integer, WorkerPool> SHARED = new HashMap<>();
 
     private final int size;
+    private final String namePrefix;
     private final Thread[] workers;
+    /** The pool for jobs that find this one busy with another thread's job (made on first need). */
+    private WorkerPool overflow; // guarded by this
     private final ReentrantLock jobLock = new ReentrantLock();
     /** Odd while the caller writes a job's fields, even once they are published; the job's id. */
     private final AtomicInteger generation = new AtomicInteger();
@@ -133,6 +139,7 @@ public final class WorkerPool implements AutoCloseable {
             throw new IllegalArgumentException("worker pool needs at least 1 thread, got " + size);
         }
         this.size = size;
+        this.namePrefix = namePrefix;
         this.ranges = new AtomicLongArray(size * PAD);
         this.workers = new Thread[size - 1];
         for (int i = 0; i < workers.length; i++) {
@@ -158,7 +165,10 @@ public final class WorkerPool implements AutoCloseable {
             }
             return;
         }
-        jobLock.lock();
+        if (!jobLock.tryLock()) {
+            overflow().run(job);
+            return;
+        }
         try {
             shareTask = job;
             runLocked(shares, size);
@@ -188,7 +198,10 @@ public final class WorkerPool implements AutoCloseable {
             }
             return;
         }
-        jobLock.lock();
+        if (!jobLock.tryLock()) {
+            overflow().runChunks(job, chunks);
+            return;
+        }
         try {
             runLocked(job, chunks);
         } finally {
@@ -220,6 +233,15 @@ public final class WorkerPool implements AutoCloseable {
         }
         chunkTask = null;
         rethrow(failure);
+    }
+
+    /** The pool a job goes to when another thread's job holds this one (same size; closed with this one). */
+    private synchronized WorkerPool overflow() {
+        checkOpen();
+        if (overflow == null) {
+            overflow = new WorkerPool(size, namePrefix + "-overflow");
+        }
+        return overflow;
     }
 
     private void checkOpen() {
@@ -358,7 +380,14 @@ public final class WorkerPool implements AutoCloseable {
     /** Stops the threads of a pool of its own (a shared pool stops with its last {@link #release}). */
     @Override
     public void close() {
-        closed = true;
+        WorkerPool second;
+        synchronized (this) {
+            closed = true;
+            second = overflow;
+        }
+        if (second != null) {
+            second.close();
+        }
         for (Thread worker : workers) {
             LockSupport.unpark(worker);
         }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
@@ -33,6 +35,53 @@ class WorkerPoolTest {
                     for (int worker = 0; worker < 3; worker++) {
                         assertEquals(1, shares.get(worker), "round " + round + ", share " + worker);
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * Two threads' jobs on one pool (in-process shards whose passes share the pool of their thread
+     * count) run at the same time, not one after the other: each job's chunk 0 waits for the other's.
+     */
+    @Test
+    void jobsOfTwoThreadsRunAtTheSameTime() throws Exception {
+        try (WorkerPool pool = new WorkerPool(2, "test-pool")) {
+            for (int round = 0; round < 20; round++) {
+                CyclicBarrier both = new CyclicBarrier(2);
+                AtomicIntegerArray runs = new AtomicIntegerArray(16);
+                AtomicInteger failures = new AtomicInteger();
+                Runnable job = () -> {
+                    int base = Thread.currentThread().getName().endsWith("-b") ? 8 : 0;
+                    WorkerPool.ChunkTask task = (chunk, worker) -> {
+                        if (chunk == 0) {
+                            try {
+                                both.await(10, TimeUnit.SECONDS);
+                            } catch (Exception e) {
+                                failures.incrementAndGet();
+                            }
+                        }
+                        runs.incrementAndGet(base + chunk);
+                    };
+                    if (base == 0) {
+                        pool.runChunks(task, 8);
+                    } else {
+                        pool.run((worker, workers) -> {
+                            for (int chunk = worker; chunk < 8; chunk += workers) {
+                                task.run(chunk, worker);
+                            }
+                        });
+                    }
+                };
+                Thread a = new Thread(job, "job-a");
+                Thread b = new Thread(job, "job-b");
+                a.start();
+                b.start();
+                a.join(20_000);
+                b.join(20_000);
+                assertEquals(0, failures.get(), "round " + round + ": one job waited for the other");
+                for (int chunk = 0; chunk < 16; chunk++) {
+                    assertEquals(1, runs.get(chunk), "round " + round + ", chunk " + chunk);
                 }
             }
         }
