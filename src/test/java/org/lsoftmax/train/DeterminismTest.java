@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lsoftmax.data.SyntheticDataset;
 import org.lsoftmax.data.TrainTestData;
 import org.lsoftmax.head.PassOptions;
+import org.lsoftmax.head.ShardOptions;
 
 /**
  * Bit-for-bit reproducibility of training: across worker-thread counts (the jvm pass and the dense
@@ -121,6 +122,30 @@ class DeterminismTest {
                     reference = bits;
                 } else {
                     assertSameBits(reference, bits, "784-512-256-64, 1 vs " + threads + " threads");
+                }
+            }
+        }
+    }
+
+    /**
+     * The class-sharded head (2 shards of W, each its own parameter) with and without sampled negatives
+     * (the optimizer's row-selection sweeps): bit-identical for 1, 2, 3 and 4 threads, as the unsharded head.
+     */
+    @Test
+    void theShardedHeadIsBitIdenticalForOneToFourThreads() {
+        for (ShardOptions shards : List.of(new ShardOptions(2, List.of(), 1.0, 0), new ShardOptions(2, List.of(), 0.5, 0))) {
+            List<int[]> reference = null;
+            // 4 threads: 2 per shard, the two shards' passes running their jobs on the shared pool at once
+            for (int threads : new int[] {1, 2, 3, 4}) {
+                try (Trainer trainer = Trainer.start(config("jvm"), DATA, new PassOptions(threads, null), shards, null)) {
+                    trainer.showProgress(false).run();
+                    assertEquals(45, trainer.iteration());
+                    List<int[]> bits = bits(trainer.checkpoint());
+                    if (reference == null) {
+                        reference = bits;
+                    } else {
+                        assertSameBits(reference, bits, shards + ", 1 vs " + threads + " threads");
+                    }
                 }
             }
         }
