@@ -151,6 +151,33 @@ class DeterminismTest {
         }
     }
 
+    /**
+     * A data-parallel job of 2 ranks in this JVM (threads joined by a LocalCollective, as
+     * DataParallelTrainingTest runs it): every rank's final state bit-identical for 1, 2 and 3 threads per
+     * rank. The ranks run at once, each with its own products and pass of the same thread count.
+     */
+    @Test
+    void aDataParallelJobIsBitIdenticalForOneTwoAndThreeThreadsPerRank() throws Exception {
+        List<List<int[]>> reference = null;
+        for (int threads : new int[] {1, 2, 3}) {
+            PassOptions options = new PassOptions(threads, null);
+            List<List<int[]>> ranks = DataParallelTrainingTest.runJob(2, job -> {
+                try (Trainer trainer = Trainer.startDistributed(config("jvm"), DATA, options, ShardOptions.NONE, job, null, null)) {
+                    trainer.showProgress(false).run();
+                    assertEquals(45, trainer.iteration());
+                    return bits(trainer.checkpoint());
+                }
+            });
+            if (reference == null) {
+                reference = ranks;
+            } else {
+                for (int rank = 0; rank < ranks.size(); rank++) {
+                    assertSameBits(reference.get(rank), ranks.get(rank), "job of 2, rank " + rank + ", 1 vs " + threads + " threads");
+                }
+            }
+        }
+    }
+
     @Test
     void referencePassIsBitIdenticalRunToRunAndAcrossDenseLayerThreads() {
         List<int[]> first = trainedBits("reference", 1, null);
