@@ -4,7 +4,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 import org.lsoftmax.InvalidInputException;
+import org.lsoftmax.StepProfile;
 import org.lsoftmax.data.Dataset;
 import org.lsoftmax.data.Normalization;
 import org.lsoftmax.data.TrainTestData;
@@ -17,10 +19,12 @@ import org.lsoftmax.head.ShardOptions;
 import org.lsoftmax.head.select.HeadFactory;
 import org.lsoftmax.linalg.MatrixProducts;
 import org.lsoftmax.linalg.Sgemm;
+import org.lsoftmax.linalg.WorkerPool;
 import org.lsoftmax.math.SplitMix64;
 import org.lsoftmax.model.Architecture;
 import org.lsoftmax.model.Network;
 import org.lsoftmax.model.Parameter;
+import org.lsoftmax.model.RowSelection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,6 +74,8 @@ public final class Trainer implements AutoCloseable {
     /** The rows of each batch this process's trunk computes: all of them, or the job's share. */
     private final int ownRows;
     private final SgdMomentum optimizer;
+    /** The head's rows touched per step ({@code head::touchedRows}, made once: no allocation per step). */
+    private final Function<Parameter, RowSelection> touchedRows;
     private final DivergenceGuard guard = new DivergenceGuard();
     private final List<EpochMetrics> history = new ArrayList<>();
     private boolean showProgress = true;
@@ -127,7 +133,8 @@ public final class Trainer implements AutoCloseable {
             products.close(); // its worker threads would outlive a trainer that never existed
             throw e;
         }
-        this.optimizer = new SgdMomentum(config.momentum(), config.weightDecay());
+        this.optimizer = new SgdMomentum(config.momentum(), config.weightDecay(), ((Sgemm) products).workers());
+        this.touchedRows = head::touchedRows;
     }
 
     /**
@@ -398,14 +405,17 @@ public final class Trainer implements AutoCloseable {
         int dimension = train.dimension();
         double scheduledLearningRate = config.learningRateAt(epoch);
 
+        StepProfile.reset();
+        long shuffleStart = StepProfile.now();
         int[] order = new int[train.size()];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
         SplitMix64.forStream(config.seed(), epoch).shuffle(order);
+        StepProfile.record("epoch: shuffle", shuffleStart);
 
         guard.startEpoch();
-        StepBuffers step = new StepBuffers(ownRows, dimension);
+        StepBuffers step = new StepBuffers(ownRows, dimension, ((Sgemm) products).workers());
         int firstOwnRow = job == null ? 0 : job.rowStart(batchSize);
         ProgressBar progress = showProgress && (job == null || job.isLeader())
                 ? ProgressBar.onStderr(String.format(Locale.ROOT, "epoch %d/%d", epoch, config.epochs()),
@@ -419,11 +429,9 @@ public final class Trainer implements AutoCloseable {
         long startNanos = System.nanoTime();
         long[] exchangedBefore = job == null ? null : job.exchanged();
         for (int b = 0; b < batches; b++) {
-            for (int i = 0; i < ownRows; i++) {
-                int sample = order[b * batchSize + firstOwnRow + i];
-                System.arraycopy(train.features(), sample * dimension, step.input, i * dimension, dimension);
-                step.labels[i] = train.labels()[sample];
-            }
+            long phaseStart = StepProfile.now();
+            step.gather(train, order, b * batchSize + firstOwnRow);
+            StepProfile.record("batch: gather rows", phaseStart);
             if (batchHook != null) {
                 batchHook.beforeStep(epoch, iteration, b, step.input, step.labels);
             }
@@ -433,7 +441,9 @@ public final class Trainer implements AutoCloseable {
             head.setIteration(iteration);
             OffendingValue problem = computeStep(step, beta, learningRate);
             if (problem == null) {
-                optimizer.step(network.parameters(), learningRate, head::touchedRows);
+                phaseStart = StepProfile.now();
+                optimizer.step(network.parameters(), learningRate, touchedRows);
+                StepProfile.record("optimizer: step", phaseStart);
                 guard.stepApplied();
                 appliedSteps++;
                 lossSum += step.loss;
@@ -449,7 +459,12 @@ public final class Trainer implements AutoCloseable {
         if (progress != null) {
             progress.finish();
         }
-        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        long loopNanos = System.nanoTime() - startNanos;
+        double seconds = loopNanos / 1e9;
+        if (StepProfile.ENABLED) {
+            StepProfile.printAndReset(System.err, String.format(Locale.ROOT, "epoch %d, %d steps of batch %d", epoch,
+                    batches, batchSize), loopNanos, batches, products instanceof Sgemm sgemm ? sgemm.threads() : 1);
+        }
         long samples = (long) appliedSteps * batchSize;
         if (job != null && job.isLeader() && batches > 0) {
             long[] exchanged = job.exchanged();
@@ -500,14 +515,50 @@ public final class Trainer implements AutoCloseable {
 
     /** The buffers of one training step, and what it measured. */
     private static final class StepBuffers {
+        /** Rows per chunk of the gather on the worker pool (random rows of a large array: latency-bound, so two threads help). */
+        private static final int GATHER_ROWS = 32;
+
         final float[] input;
         final int[] labels;
         double loss;
         int correct;
+        private final WorkerPool workers;
+        private final WorkerPool.ChunkTask gatherChunk = (chunk, worker) -> gatherRows(chunk * GATHER_ROWS,
+                (chunk + 1) * GATHER_ROWS);
+        // the gather in progress
+        private Dataset source;
+        private int[] order;
+        private int offset;
 
-        StepBuffers(int batchSize, int dimension) {
+        StepBuffers(int batchSize, int dimension, WorkerPool workers) {
             input = new float[batchSize * dimension];
             labels = new int[batchSize];
+            this.workers = workers;
+        }
+
+        /** Copies samples {@code order[offset .. offset + batch - 1]} of {@code data} into input and labels. */
+        void gather(Dataset data, int[] sampleOrder, int first) {
+            source = data;
+            order = sampleOrder;
+            offset = first;
+            if ((long) labels.length * data.dimension() < 1 << 15) {
+                gatherRows(0, labels.length); // small: a fork-join would cost more than the copy
+            } else {
+                workers.runChunks(gatherChunk, (labels.length + GATHER_ROWS - 1) / GATHER_ROWS);
+            }
+            source = null;
+            order = null;
+        }
+
+        private void gatherRows(int from, int to) {
+            int dimension = source.dimension();
+            float[] features = source.features();
+            int[] sourceLabels = source.labels();
+            for (int i = from; i < Math.min(to, labels.length); i++) {
+                int sample = order[offset + i];
+                System.arraycopy(features, sample * dimension, input, i * dimension, dimension);
+                labels[i] = sourceLabels[sample];
+            }
         }
     }
 
@@ -520,36 +571,60 @@ public final class Trainer implements AutoCloseable {
     private OffendingValue computeStep(StepBuffers step, double beta, double learningRate) {
         int featureDimension = config.featureDimension();
         List<Parameter> classWeights = head.weightParameters();
+        long start = StepProfile.now();
         network.zeroGradients();
+        StepProfile.record("zero gradients", start);
         float[] features = network.features(step.input, ownRows);
-        OffendingValue problem = agree(OffendingValue.firstNonFiniteInRows("features", features, ownRows, featureDimension), "features");
+        start = StepProfile.now();
+        OffendingValue problem = OffendingValue.firstNonFiniteInRows("features", features, ownRows, featureDimension);
+        StepProfile.record("guard: features finite", start);
+        problem = agree(problem, "features");
         if (problem != null) {
             return problem;
         }
+        start = StepProfile.now();
         try {
             step.loss = head.forward(features, step.labels, beta);
         } catch (HeadOverflowException overflow) {
             return OffendingValue.scalar("loss", overflow.loss()); // the whole batch's loss: the same verdict on every rank
         }
+        StepProfile.record("head forward", start);
         if (!Double.isFinite(step.loss)) {
             return OffendingValue.scalar("loss", step.loss);
         }
+        start = StepProfile.now();
         float[] featureGradient = head.backward();
+        StepProfile.record("head backward", start);
+        start = StepProfile.now();
         problem = OffendingValue.firstNonFiniteInRows("gradient of features", featureGradient, ownRows, featureDimension);
         for (int k = 0; k < classWeights.size() && problem == null; k++) {
             problem = OffendingValue.firstNonFinite("gradient of " + classWeights.get(k).name(), classWeights.get(k).gradient(),
                     classWeights.get(k).size());
         }
+        StepProfile.record("guard: dF, dW finite", start);
         problem = agree(problem, "a gradient of the head");
         if (problem != null) {
             return problem;
         }
         // training accuracy with the plain logits, as prediction does (before this step's update)
+        start = StepProfile.now();
         step.correct = head.correct();
+        StepProfile.record("head correct (predictions)", start);
         network.backward(featureGradient, ownRows);
         List<Parameter> parameters = network.parameters();
         if (job != null) {
+            start = StepProfile.now();
             job.sumGradients(trunkParameters()); // each replica saw its rows; the loss is the whole batch's
+            StepProfile.record("job: sum the trunk's gradients", start);
+        }
+        double maxChange = guard.policy().maxWeightChange();
+        // the fast check, one vectorised pass: every gradient, new momentum and new weight finite and
+        // no change above the limit; only when it fails do the scans below name the first offending value
+        start = StepProfile.now();
+        boolean safe = optimizer.isSafeStep(parameters, learningRate, maxChange, touchedRows);
+        StepProfile.record("guard + optimizer: isSafeStep", start);
+        if (safe) {
+            return agree(null, "an update"); // in a job every rank takes part in each verdict, also when its own check passed
         }
         for (Parameter parameter : parameters) {
             if (!classWeights.contains(parameter)) { // its gradient is the head's dW, checked above
@@ -561,7 +636,7 @@ public final class Trainer implements AutoCloseable {
             }
         }
         if (problem == null) {
-            problem = optimizer.checkStep(parameters, learningRate, guard.policy().maxWeightChange(), head::touchedRows);
+            problem = optimizer.checkStep(parameters, learningRate, maxChange, touchedRows);
         }
         return agree(problem, "an update");
     }
