@@ -179,15 +179,7 @@ public final class Trainer implements AutoCloseable {
             }
             throw e;
         }
-        try {
-            trainer.network.initialise(SplitMix64.forStream(config.seed(), INIT_STREAM));
-            trainer.lastGoodSnapshot = trainer.checkpoint();
-            trainer.beginWriting();
-        } catch (RuntimeException | Error e) {
-            trainer.close();
-            throw e;
-        }
-        return trainer;
+        return trainer.initialiseFresh();
     }
 
     /**
@@ -248,12 +240,7 @@ public final class Trainer implements AutoCloseable {
             throw e;
         }
         try {
-            checkpoint.restoreInto(trainer.network, source);
-            trainer.epochsCompleted = checkpoint.epochsCompleted();
-            trainer.iteration = checkpoint.iteration();
-            trainer.lastGoodSnapshot = trainer.checkpoint();
-            trainer.lastGoodCheckpointFile = source;
-            trainer.lastGoodCheckpointEpoch = checkpoint.epochsCompleted();
+            trainer.restoreState(checkpoint, source);
             if (run != null) {
                 trainer.history.addAll(run.history(checkpoint));
             }
@@ -279,15 +266,7 @@ public final class Trainer implements AutoCloseable {
         Normalization normalization = Normalization.fit(rawData.restrictedTo(config.trainClasses()).train());
         Trainer trainer = new Trainer(config, rawData, normalization, passOptions, shardOptions.withShards(job.size()), run, false, job,
                 jobFolder);
-        try {
-            trainer.network.initialise(SplitMix64.forStream(config.seed(), INIT_STREAM));
-            trainer.lastGoodSnapshot = trainer.checkpoint();
-            trainer.beginWriting();
-        } catch (RuntimeException | Error e) {
-            trainer.close();
-            throw e;
-        }
-        return trainer;
+        return trainer.initialiseFresh();
     }
 
     /**
@@ -304,12 +283,7 @@ public final class Trainer implements AutoCloseable {
         Trainer trainer = new Trainer(config, rawData, part.normalization(), passOptions, shardOptions.withShards(job.size()), run, false,
                 job, jobFolder);
         try {
-            part.restoreInto(trainer.network, source);
-            trainer.epochsCompleted = part.epochsCompleted();
-            trainer.iteration = part.iteration();
-            trainer.lastGoodSnapshot = trainer.checkpoint();
-            trainer.lastGoodCheckpointFile = source;
-            trainer.lastGoodCheckpointEpoch = part.epochsCompleted();
+            trainer.restoreState(part, source);
             if (run != null) {
                 run.continueSet(part, source, overwrite);
                 trainer.history.addAll(run.history(part));
@@ -342,6 +316,29 @@ public final class Trainer implements AutoCloseable {
             throw new InvalidInputException(source + ": checkpoint holds a non-finite value: " + nonFinite.summary()
                     + " at index " + nonFinite.index());
         }
+    }
+
+    /** A fresh run's state: the weights from the seed, the snapshot, the run folder begun; the trainer closed if any fails. */
+    private Trainer initialiseFresh() {
+        try {
+            network.initialise(SplitMix64.forStream(config.seed(), INIT_STREAM));
+            lastGoodSnapshot = checkpoint();
+            beginWriting();
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+        return this;
+    }
+
+    /** A resumed run's state from {@code checkpoint}: weights, momentum, epoch and iteration, the snapshot and the last good file. */
+    private void restoreState(Checkpoint checkpoint, Path source) {
+        checkpoint.restoreInto(network, source);
+        epochsCompleted = checkpoint.epochsCompleted();
+        iteration = checkpoint.iteration();
+        lastGoodSnapshot = checkpoint();
+        lastGoodCheckpointFile = source;
+        lastGoodCheckpointEpoch = checkpoint.epochsCompleted();
     }
 
     /** Checks the run folder's room for this network's checkpoints, and starts the run there ({@link RunDirectory#begin}). */
