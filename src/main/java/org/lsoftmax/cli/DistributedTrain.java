@@ -26,40 +26,47 @@ final class DistributedTrain {
     }
 
     static int run(TrainCommand command, boolean outGiven) {
-        try (Job job = Job.joinMpi()) {
-            DataParallel dataParallel = job.dataParallel();
-            int ranks = dataParallel.size();
-            if (command.shardSelection.shards != null && command.shardSelection.shards != ranks) {
-                throw new InvalidInputException("--shards " + command.shardSelection.shards + " in a job of " + ranks
-                        + " processes: with --collective mpi each process holds one block of the classes (leave --shards out, or "
-                        + "start the job with mpirun -np " + command.shardSelection.shards + ")");
-            }
-            PassOptions passOptions = command.passSelection.options();
-            if (command.resume != null) {
-                return resume(command, job, passOptions);
-            }
-            TrainConfig config = command.newConfig();
-            RunDirectory run = null;
-            try {
-                if (job.isLeader()) {
-                    run = outGiven || command.overwrite ? RunDirectory.forNewRun(command.out, command.overwrite)
-                            : RunDirectory.forNewRunBeside(command.out);
-                }
-                // the folder rank 0 chose (runs/latest may have moved aside to runs/latest-N), on every rank
-                command.out = Path.of(job.broadcast(run != null ? run.directory().toString() : ""));
-                TrainTestData rawData = DataOptions.load(command.data, command.synthetic);
-                config = config.withPassName(command.passSelection.resolvedPass());
-                ShardOptions shards = command.shardSelection.options(ranks, config.seed());
-                try (Trainer trainer = Trainer.startDistributed(config, rawData, passOptions, shards, dataParallel, run, command.out)) {
-                    command.train(trainer, command.divergencePolicy(), job.isLeader());
-                }
-            } finally {
-                if (run != null) {
-                    run.close();
-                }
-            }
-            return 0;
+        // not try-with-resources: on an error the job must stay open, so that Main's error line ends every rank
+        // (MPI_Abort) instead of this rank waiting in MPI_Finalize for ranks that wait for it
+        Job job = Job.joinMpi();
+        int code = train(command, outGiven, job);
+        job.close();
+        return code;
+    }
+
+    private static int train(TrainCommand command, boolean outGiven, Job job) {
+        DataParallel dataParallel = job.dataParallel();
+        int ranks = dataParallel.size();
+        if (command.shardSelection.shards != null && command.shardSelection.shards != ranks) {
+            throw new InvalidInputException("--shards " + command.shardSelection.shards + " in a job of " + ranks
+                    + " processes: with --collective mpi each process holds one block of the classes (leave --shards out, or "
+                    + "start the job with mpirun -np " + command.shardSelection.shards + ")");
         }
+        PassOptions passOptions = command.passSelection.options();
+        if (command.resume != null) {
+            return resume(command, job, passOptions);
+        }
+        TrainConfig config = command.newConfig();
+        RunDirectory run = null;
+        try {
+            if (job.isLeader()) {
+                run = outGiven || command.overwrite ? RunDirectory.forNewRun(command.out, command.overwrite)
+                        : RunDirectory.forNewRunBeside(command.out);
+            }
+            // the folder rank 0 chose (runs/latest may have moved aside to runs/latest-N), on every rank
+            command.out = Path.of(job.broadcast(run != null ? run.directory().toString() : ""));
+            TrainTestData rawData = DataOptions.load(command.data, command.synthetic);
+            config = config.withPassName(command.passSelection.resolvedPass());
+            ShardOptions shards = command.shardSelection.options(ranks, config.seed());
+            try (Trainer trainer = Trainer.startDistributed(config, rawData, passOptions, shards, dataParallel, run, command.out)) {
+                command.train(trainer, command.divergencePolicy(), job.isLeader());
+            }
+        } finally {
+            if (run != null) {
+                run.close();
+            }
+        }
+        return 0;
     }
 
     private static int resume(TrainCommand command, Job job, PassOptions passOptions) {

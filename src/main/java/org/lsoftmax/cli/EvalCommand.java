@@ -69,9 +69,11 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (jobSelection.mpi()) {
-            try (Job job = Job.joinMpi()) {
-                return evaluate(job);
-            }
+            // on an error the job stays open: Main's error line then ends every rank (see DistributedTrain.run)
+            Job job = Job.joinMpi();
+            int code = evaluate(job);
+            job.close();
+            return code;
         }
         return evaluate(null);
     }

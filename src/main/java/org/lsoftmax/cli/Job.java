@@ -12,7 +12,8 @@ import org.lsoftmax.train.DataParallel;
  * {@link Collective} of the {@code head.mpi} module (Open MPI through java.lang.foreign, built on
  * JDK >= 22 only, so it is looked up by name), joined once per command and finalised when the command
  * ends. While a job is open, an error on this rank ends the whole job ({@link #abortIfOpen}): the
- * other ranks would otherwise wait for it in their next exchange forever.
+ * other ranks would otherwise wait for it in their next exchange forever. So a command closes its job
+ * only when it ends normally; after an error the job is left open for {@link #abortIfOpen}.
  */
 final class Job implements AutoCloseable {
 

@@ -82,6 +82,22 @@ class MpiTrainingTest {
     }
 
     @Test
+    void anErrorOnRankZeroAloneEndsTheJobWithItsLine(@TempDir Path directory) throws Exception {
+        MpiJob.assumeMpirun();
+        // rank 0 refuses the folder (it holds another run) while rank 1 waits for the folder's name: the job must
+        // end with rank 0's line and exit code, not hang in MPI_Finalize
+        Path taken = directory.resolve("taken");
+        Files.createDirectories(taken);
+        Files.writeString(taken.resolve("metrics.csv"), "epoch\n");
+        List<String> train = new ArrayList<>(args("train", taken, "--epochs", "1"));
+        train.addAll(TINY);
+        MpiJob.Result result = mpi(train, 120);
+        assertEquals(2, result.exitCode(), result.output());
+        assertTrue(result.output().contains("error: rank 0: " + taken + " holds another run"), result.output());
+        assertTrue(result.seconds() < 60, "the job took " + result.seconds() + " s");
+    }
+
+    @Test
     void evalOfTwoRanksWritesTheSingleProcessShardedFiles(@TempDir Path directory) throws Exception {
         MpiJob.assumeMpirun();
         int n = 37;
