@@ -111,7 +111,11 @@ public final class Main {
             line += " (run with --debug for the trace)";
         }
         String rank = System.getenv("OMPI_COMM_WORLD_RANK");
-        err.println("error: " + (rank != null ? "rank " + rank + ": " : "") + oneLine(line));
+        // a job stops on divergence on every rank together, with the same line: rank 0 says it for the job
+        boolean saidByRankZero = rank != null && !rank.equals("0") && failure instanceof TrainingDivergedException;
+        if (!saidByRankZero) {
+            err.println("error: " + (rank != null ? "rank " + rank + ": " : "") + oneLine(line));
+        }
         if (debug) {
             failure.printStackTrace(err);
         }

@@ -34,8 +34,10 @@ public record RunFolder(Path directory, List<EpochMetrics> metrics, Checkpoint c
                     + CheckpointFiles.LAST_FILE + " or " + ShardSets.LAST_SET_FILE + ", written by train --out)");
         }
         List<EpochMetrics> metrics = MetricsCsv.read(metricsFile);
-        Checkpoint checkpoint = CheckpointFormat.read(checkpointFile);
         Path featuresFile = directory.resolve(FeaturesCsv.FILE_NAME);
+        // a job's set: only the 2-D feature picture needs W (small); otherwise rank 0's part says what the run was
+        Checkpoint checkpoint = ShardSets.isSet(checkpointFile) && !Files.isRegularFile(featuresFile)
+                ? ShardSets.rankZeroPart(checkpointFile) : CheckpointFormat.read(checkpointFile);
         int[] labels = null;
         float[] features = null;
         if (Files.isRegularFile(featuresFile)) {

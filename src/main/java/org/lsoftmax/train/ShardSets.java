@@ -129,7 +129,7 @@ public final class ShardSets {
             throw new UncheckedIOException(new IOException("rank 0 could not write the manifest " + manifest
                     + " of the checkpoint set (its own error line names the cause)"));
         }
-        removeOldSets(epoch, ranks);
+        removeOldSets(epoch);
         return manifest;
     }
 
@@ -144,40 +144,79 @@ public final class ShardSets {
         }
     }
 
-    /** Removes the sets older than the last {@value #KEPT_SETS}: the manifests first (rank 0), then every rank its files. */
-    private void removeOldSets(int newestEpoch, int ranks) {
-        List<Integer> epochs = setEpochs(directory);
+    /**
+     * Removes the sets older than the last {@value #KEPT_SETS} whole ones. Rank 0 decides (only its host is
+     * sure to have the manifests) and sends the epochs; it removes their manifests first, then every rank its
+     * own files and, where it can, the emptied folder.
+     */
+    private void removeOldSets(int newestEpoch) {
         List<Integer> old = new ArrayList<>();
-        int whole = 0;
-        for (int epoch : epochs) { // newest first
-            if (epoch > newestEpoch) {
-                continue; // a set of a run this one went back from with --overwrite: not ours to keep or remove here
+        if (collective.rank() == 0) {
+            int whole = 0;
+            for (int epoch : setEpochs(directory)) { // newest first
+                if (epoch > newestEpoch) {
+                    continue; // removed by discardNewerThan when a resume went back; never here
+                }
+                if (whole < KEPT_SETS && (epoch == newestEpoch || Files.exists(setFolder(directory, epoch).resolve(SET_FILE)))) {
+                    whole++;
+                    continue;
+                }
+                old.add(epoch);
             }
-            if (whole < KEPT_SETS && (epoch == newestEpoch || Files.exists(setFolder(directory, epoch).resolve(SET_FILE)))) {
-                whole++;
-                continue;
+        }
+        remove(old);
+    }
+
+    /**
+     * After a resume from the set of {@code epoch}: removes every set above it (damaged ones a resume fell
+     * back from, or those of the history a resume with --overwrite went back from), which the run will write
+     * anew. Every rank calls it.
+     */
+    public void discardNewerThan(int epoch) {
+        List<Integer> newer = new ArrayList<>();
+        if (collective.rank() == 0) {
+            for (int e : setEpochs(directory)) {
+                if (e > epoch) {
+                    newer.add(e);
+                }
             }
-            old.add(epoch);
+            if (!newer.isEmpty()) {
+                LOG.info("the checkpoint set(s) of epoch(s) {} after the restored epoch {} are removed: the run writes them anew", newer,
+                        epoch);
+            }
+        }
+        remove(newer);
+    }
+
+    /** Rank 0's list of set epochs, removed on every rank: the manifests (rank 0), then each rank's files and the emptied folders. */
+    private void remove(List<Integer> rankZeroList) {
+        int[] count = {rankZeroList.size()};
+        collective.broadcast(count, 0);
+        int[] epochs = new int[count[0]];
+        for (int i = 0; i < rankZeroList.size(); i++) {
+            epochs[i] = rankZeroList.get(i);
+        }
+        collective.broadcast(epochs, 0);
+        if (epochs.length == 0) {
+            return;
         }
         if (collective.rank() == 0) {
-            for (int epoch : old) {
+            for (int epoch : epochs) {
                 deleteQuietly(setFolder(directory, epoch).resolve(SET_FILE));
             }
         }
         collective.barrier();
-        for (int epoch : old) {
+        for (int epoch : epochs) {
             Path folder = setFolder(directory, epoch);
-            deleteQuietly(rankFile(folder, collective.rank(), ranks));
+            deleteQuietly(rankFile(folder, collective.rank(), collective.size()));
         }
         collective.barrier();
-        if (collective.rank() == 0) {
-            for (int epoch : old) {
-                Path folder = setFolder(directory, epoch);
-                try {
-                    Files.deleteIfExists(folder); // fails while another host's files are in it: left for that host
-                } catch (IOException e) {
-                    LOG.debug("{} not removed: {}", folder, e.toString());
-                }
+        for (int epoch : epochs) {
+            Path folder = setFolder(directory, epoch);
+            try {
+                Files.deleteIfExists(folder); // not empty while another rank's file of a shared folder is in it: the last one removes it
+            } catch (IOException e) {
+                LOG.debug("{} not removed yet: {}", folder, e.toString());
             }
         }
     }
@@ -206,7 +245,11 @@ public final class ShardSets {
     // ---- resume -----------------------------------------------------------------------------------------
 
     /** The set a resume restores, as every rank sees it. */
-    public record Restored(Path manifest, int epoch, Checkpoint part) {
+    /**
+     * @param fellBack whether a newer set was tried first and found damaged on some rank (a resume from the
+     *                 newest whole set, not one the user named: the damaged newer sets are then replaced)
+     */
+    public record Restored(Path manifest, int epoch, Checkpoint part, boolean fellBack) {
     }
 
     /**
@@ -296,7 +339,7 @@ public final class ShardSets {
                 if (rank == 0 && c > 0) {
                     LOG.warn("resuming from the whole set of epoch {} ({}), the newer one(s) being damaged", epoch, chosen);
                 }
-                return new Restored(chosen, epoch, part);
+                return new Restored(chosen, epoch, part, c > 0);
             }
             if (problem != null) {
                 LOG.warn("rank {}: the checkpoint set of epoch {} cannot be restored: {}", rank, epoch, problem);
@@ -321,10 +364,24 @@ public final class ShardSets {
             }
             return List.of(manifest);
         }
+        // the set the pointer names first (the newest whole set of this run's history: sets above it are of a
+        // history a resume with --overwrite went back from), then the older whole sets, newest first
+        int newest = Integer.MAX_VALUE;
         List<Path> manifests = new ArrayList<>();
+        Path pointer = directory.resolve(LAST_SET_FILE);
+        if (Files.isRegularFile(pointer)) {
+            try {
+                Path named = lastSet(pointer);
+                SetManifest read = SetManifest.read(named);
+                manifests.add(named);
+                newest = read.epoch();
+            } catch (InvalidInputException e) {
+                LOG.warn("{} (trying the whole sets of {} instead)", e.getMessage(), directory.resolve(FOLDER));
+            }
+        }
         for (int epoch : setEpochs(directory)) {
             Path manifest = setFolder(directory, epoch).resolve(SET_FILE);
-            if (Files.isRegularFile(manifest)) {
+            if (Files.isRegularFile(manifest) && (newest == Integer.MAX_VALUE || epoch < newest)) {
                 manifests.add(manifest);
             }
         }
@@ -388,10 +445,33 @@ public final class ShardSets {
                 first.iteration(), tensors);
     }
 
+    /**
+     * Rank 0's part of a set (the trunk, the configuration and block 0 of W), checked against the set's
+     * manifest: what a job's rank 0 has on its own host, e.g. for the pictures of a run whose W it must not
+     * assemble.
+     */
+    public static Checkpoint rankZeroPart(Path file) {
+        Path manifestPath = Files.isDirectory(file) ? file.resolve(SET_FILE) : file;
+        if (manifestPath.getFileName() != null && manifestPath.getFileName().toString().equals(LAST_SET_FILE)) {
+            manifestPath = lastSet(manifestPath);
+        }
+        SetManifest manifest = SetManifest.read(manifestPath);
+        Path part = rankFile(manifestPath.toAbsolutePath().getParent(), 0, manifest.ranks());
+        byte[] bytes = readOwn(part);
+        if (bytes.length != manifest.sizes()[0] || crc(bytes) != manifest.crcs()[0]) {
+            throw new InvalidInputException(part + " does not match " + manifestPath + " (size or CRC): the set is damaged");
+        }
+        return CheckpointFormat.fromBytes(bytes, part);
+    }
+
     /** Whether {@code file} names a checkpoint set (a set manifest, the pointer, or a set's folder) rather than a checkpoint file. */
     public static boolean isSet(Path file) {
         String name = file.getFileName() == null ? "" : file.getFileName().toString();
-        return name.equals(SET_FILE) || name.equals(LAST_SET_FILE) || Files.isRegularFile(file.resolve(SET_FILE));
+        // by name too: a set's folder on a host that has no manifests (a local OUT per host) is still a set's
+        Path parent = file.toAbsolutePath().normalize().getParent();
+        boolean setFolder = name.matches("epoch-[0-9]+") && parent != null && parent.getFileName() != null
+                && parent.getFileName().toString().equals(FOLDER);
+        return name.equals(SET_FILE) || name.equals(LAST_SET_FILE) || setFolder || Files.isRegularFile(file.resolve(SET_FILE));
     }
 
     /** The run folder OUT of a set named by {@code file}: OUT/last-set.properties, OUT/shards/epoch-E/set.properties or its folder. */

@@ -285,8 +285,12 @@ public final class Trainer implements AutoCloseable {
         try {
             trainer.restoreState(part, source);
             if (run != null) {
-                run.continueSet(part, source, overwrite);
+                // a fall-back from a damaged newer set replaces it, as going back with --overwrite does
+                run.continueSet(part, source, overwrite || restored.fellBack());
                 trainer.history.addAll(run.history(part));
+            }
+            if (trainer.shardSets != null) {
+                trainer.shardSets.discardNewerThan(part.epochsCompleted());
             }
             trainer.beginWriting();
         } catch (RuntimeException | Error e) {
@@ -345,8 +349,13 @@ public final class Trainer implements AutoCloseable {
     private void beginWriting() {
         if (runDirectory != null) {
             runDirectory.begin(CheckpointFormat.sizeOf(lastGoodSnapshot));
-        } else if (shardSets != null) {
-            shardSets.prepare(3 * CheckpointFormat.sizeOf(lastGoodSnapshot));
+        }
+        if (job != null) {
+            // rank 0 first (it may replace an old run's files with --overwrite), then the others make their folder
+            job.collective().barrier();
+            if (runDirectory == null && shardSets != null) {
+                shardSets.prepare(3 * CheckpointFormat.sizeOf(lastGoodSnapshot));
+            }
         }
     }
 

@@ -233,6 +233,63 @@ class DataParallelTrainingTest {
         assertTrue(cause instanceof InvalidInputException && cause.getMessage().contains("mpirun -np 2"), String.valueOf(cause));
     }
 
+    /** A job with rank 0's run folder (metrics.csv, run.properties) and each rank's sets in {@code folders.get(rank)}. */
+    private static int trainWithRunFolder(DataParallel job, int epochs, List<Path> folders) {
+        RunDirectory run = job.isLeader() ? RunDirectory.forNewRun(folders.get(0), false) : null;
+        try (Trainer trainer = Trainer.startDistributed(config(epochs), DATA, ONE_THREAD, ShardOptions.NONE, job, run,
+                folders.get(job.rank()))) {
+            trainer.showProgress(false).run();
+            return trainer.epochsCompleted();
+        } finally {
+            if (run != null) {
+                run.close();
+            }
+        }
+    }
+
+    private static int resumeWithRunFolder(DataParallel job, int epochs, List<Path> folders) {
+        RunDirectory run = job.isLeader() ? RunDirectory.forSetResume(folders.get(0)) : null;
+        try {
+            ShardSets.Restored restored = new ShardSets(folders.get(job.rank()), job.collective()).resume(null);
+            try (Trainer trainer = Trainer.resumeDistributed(restored, epochs, "jvm", DATA, ONE_THREAD, ShardOptions.NONE, job, run,
+                    folders.get(job.rank()), false)) {
+                trainer.showProgress(false).run();
+                return trainer.epochsCompleted();
+            }
+        } finally {
+            if (run != null) {
+                run.close();
+            }
+        }
+    }
+
+    @Test
+    void aResumeThatFallsBackToThePreviousSetReplacesTheDamagedOneAndKeepsTheHistory(@TempDir Path directory) throws Exception {
+        List<Path> shared = List.of(directory, directory);
+        runJob(2, job -> trainWithRunFolder(job, 2, shared));
+        Path damaged = ShardSets.rankFile(ShardSets.setFolder(directory, 2), 1, 2);
+        byte[] bytes = Files.readAllBytes(damaged);
+        bytes[bytes.length / 3] ^= 0x01;
+        Files.write(damaged, bytes);
+        assertEquals(List.of(3, 3), runJob(2, job -> resumeWithRunFolder(job, 3, shared)));
+        assertEquals(3, MetricsCsv.read(directory.resolve(MetricsCsv.FILE_NAME)).size());
+        assertEquals(List.of(3, 2), ShardSets.setEpochs(directory));
+        CheckpointFormat.read(ShardSets.setFolder(directory, 2)); // epoch 2's set written anew, whole
+        assertEquals(3, CheckpointFormat.read(directory.resolve(ShardSets.LAST_SET_FILE)).epochsCompleted());
+    }
+
+    @Test
+    void aFolderPerHostKeepsEachRanksPartsOfTheLastTwoSetsAndResumes(@TempDir Path directory) throws Exception {
+        // as on two machines with a local OUT each: rank 0's host has the manifests, rank 1's only its parts
+        List<Path> hosts = List.of(directory.resolve("host0"), directory.resolve("host1"));
+        runJob(2, job -> trainWithRunFolder(job, 4, hosts));
+        assertEquals(List.of(4, 3), ShardSets.setEpochs(hosts.get(0)));
+        assertEquals(List.of(4, 3), ShardSets.setEpochs(hosts.get(1)), "rank 1 keeps its parts of both sets, and no empty folders");
+        assertTrue(Files.exists(ShardSets.rankFile(ShardSets.setFolder(hosts.get(1), 3), 1, 2)));
+        assertFalse(Files.exists(ShardSets.setFolder(hosts.get(1), 3).resolve(ShardSets.SET_FILE)));
+        assertEquals(List.of(5, 5), runJob(2, job -> resumeWithRunFolder(job, 5, hosts)));
+    }
+
     @Test
     void aSetWithoutItsManifestIsIgnored(@TempDir Path directory) throws Exception {
         runJob(2, job -> train(job, config(2), directory));
