@@ -32,20 +32,39 @@ final class PassSelection {
     }
 
     /**
-     * 0 (one per core), or under mpirun the cores divided among this host's ranks of the job (Open MPI's
-     * OMPI_COMM_WORLD_LOCAL_SIZE): K processes of one thread per core each would run K times too many
-     * threads, and MPI's waiting ranks poll.
+     * 0 (one per core), or under mpirun this rank's cores: those it is bound to when mpirun bound it to
+     * fewer than the host has (Open MPI binds each of two ranks to one core by default), else the host's
+     * cores divided among its ranks of the job (OMPI_COMM_WORLD_LOCAL_SIZE): K unbound processes of one
+     * thread per core each would run K times too many threads, and MPI's waiting ranks poll.
      */
     private static int coresPerLocalRank() {
         String localSize = System.getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
         if (localSize == null) {
             return 0;
         }
+        int visible = Runtime.getRuntime().availableProcessors(); // the affinity mask's cores
+        if (visible < onlineCores()) {
+            return visible;
+        }
         try {
             int ranks = Integer.parseInt(localSize.trim());
-            return ranks <= 1 ? 0 : Math.max(1, Runtime.getRuntime().availableProcessors() / ranks);
+            return ranks <= 1 ? 0 : Math.max(1, visible / ranks);
         } catch (NumberFormatException e) {
             return 0;
+        }
+    }
+
+    /** The host's online cores (/sys/devices/system/cpu/online, e.g. "0-63"); the JVM's count where it cannot be read. */
+    private static int onlineCores() {
+        try {
+            int count = 0;
+            for (String range : java.nio.file.Files.readString(java.nio.file.Path.of("/sys/devices/system/cpu/online")).trim().split(",")) {
+                String[] ends = range.split("-");
+                count += ends.length == 1 ? 1 : Integer.parseInt(ends[1].trim()) - Integer.parseInt(ends[0].trim()) + 1;
+            }
+            return count;
+        } catch (java.io.IOException | RuntimeException e) {
+            return Runtime.getRuntime().availableProcessors();
         }
     }
 

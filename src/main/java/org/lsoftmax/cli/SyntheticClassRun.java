@@ -10,8 +10,8 @@ import org.lsoftmax.plot.Charts;
 import org.lsoftmax.plot.CurvesChart;
 import org.lsoftmax.plot.RunPictures;
 import org.lsoftmax.train.EpochMetrics;
-import org.lsoftmax.train.SyntheticClassTraining;
 import org.lsoftmax.train.RunDirectory;
+import org.lsoftmax.train.SyntheticClassTraining;
 import org.lsoftmax.train.TrainConfig;
 
 /** {@code train --synthetic-classes C}: the class-sharded head trained alone on the synthetic large-class task. */

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import org.lsoftmax.testing.Seeds;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.lsoftmax.testing.Seeds;
 
 /** The binding on a real Open MPI: {@link MpiSelfCheck} as a job of 2 and 3 ranks. */
 class MpiTest {
