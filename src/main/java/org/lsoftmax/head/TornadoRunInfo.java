@@ -17,4 +17,11 @@ public interface TornadoRunInfo {
 
     /** Kernel JIT compilation time so far (ns, as the TornadoVM profiler reports it). */
     long compileNanos();
+
+    /**
+     * A count of TornadoVM graph executions ({@code execute()} calls) on the device plans the pass has
+     * used (a plan reused from the pool brings its earlier count: compare before and after). One per
+     * training step for the single-pass stages; two per shard step.
+     */
+    long graphExecutions();
 }

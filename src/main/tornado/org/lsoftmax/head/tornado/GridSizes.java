@@ -97,22 +97,22 @@ final class GridSizes {
         return grid;
     }
 
-    /** The scheduler for every task of the plan's graphs (names as graph.task). */
+    /** The scheduler for every task of the single-pass plan's graph ({@link DevicePlan#STEP}; names as graph.task). */
     GridScheduler scheduler() {
         int n = shape.batch();
-        int d = shape.features();
         int c = shape.classes();
+        String step = DevicePlan.STEP;
         GridScheduler scheduler = new GridScheduler();
-        scheduler.addWorkerGrid(DevicePlan.FORWARD + ".classNorms", rows(c));
-        scheduler.addWorkerGrid(DevicePlan.FORWARD + ".logits", matmul(paddedBatch, paddedClasses));
-        scheduler.addWorkerGrid(DevicePlan.FORWARD + ".targetMargin", rows(n));
-        scheduler.addWorkerGrid(DevicePlan.FORWARD + ".softmaxCrossEntropy", rows(n));
-        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradXMatmul", matmul(paddedBatch, paddedFeatures));
-        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradXRadial", rows(n));
-        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradXTarget", elements(n));
-        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradWMatmul", matmul(paddedClasses, paddedFeatures));
-        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradWRadial", rows(c));
-        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradWTarget", elements(n));
+        scheduler.addWorkerGrid(step + ".classNorms", rows(c));
+        scheduler.addWorkerGrid(step + ".logits", matmul(paddedBatch, paddedClasses));
+        scheduler.addWorkerGrid(step + ".targetMargin", rows(n));
+        scheduler.addWorkerGrid(step + ".softmaxCrossEntropy", rows(n));
+        scheduler.addWorkerGrid(step + ".gradXMatmul", matmul(paddedBatch, paddedFeatures));
+        scheduler.addWorkerGrid(step + ".gradXRadial", rows(n));
+        scheduler.addWorkerGrid(step + ".gradXTarget", elements(n));
+        scheduler.addWorkerGrid(step + ".gradWMatmul", matmul(paddedClasses, paddedFeatures));
+        scheduler.addWorkerGrid(step + ".gradWRadial", rows(c));
+        scheduler.addWorkerGrid(step + ".gradWTarget", elements(n));
         return scheduler;
     }
 

@@ -28,6 +28,11 @@ final class HostCopies {
         MemorySegment.copy(source, 0, target.getSegment(), JAVA_INT, 0, source.length);
     }
 
+    /** target[0 .. n) = source[0 .. n). */
+    static void copy(IntArray source, int[] target) {
+        MemorySegment.copy(source.getSegment(), JAVA_INT, 0, target, 0, target.length);
+    }
+
     /** target (rows x columns, dense) = the top-left block of source (row stride {@code stride}). */
     static void unpad(FloatArray source, int stride, int rows, int columns, float[] target) {
         MemorySegment segment = source.getSegment();

@@ -191,11 +191,13 @@ public final class LSoftmaxKernels {
      * in double. The matrix products then read G~ = a_i b_j G_ij (F13), written to {@code gradLogits}
      * row-major (row stride {@code logitStride}) and, when {@code writePanels} is not 0, also to
      * {@code gradPanels} as 16-class panels ({@link MatrixKernels#panelIndex}, the A of G^T X). Then
-     * scales the row's correction coefficients by G_iy / (1 + beta) (F15).
+     * scales the row's correction coefficients by G_iy / (1 + beta) (F15). Also the row's prediction, the
+     * argmax of its plain logits (the target entry's from {@code plainTarget}; the first index on ties), to
+     * {@code predictions}.
      */
     public static void softmaxCrossEntropy(FloatArray logits, IntArray labels, DoubleArray beta, DoubleArray loss, FloatArray rowScale,
-            FloatArray classScale, FloatArray gradLogits, FloatArray gradPanels, DoubleArray rowLoss, DoubleArray rowTerms, int batch,
-            int classes, int logitStride, int writePanels, int gridRows) {
+            FloatArray classScale, FloatArray plainTarget, FloatArray gradLogits, FloatArray gradPanels, DoubleArray rowLoss,
+            DoubleArray rowTerms, IntArray predictions, int batch, int classes, int logitStride, int writePanels, int gridRows) {
         for (@Parallel int i = 0; i < gridRows; i++) {
             if (i < batch) {
                 int base = i * logitStride;
@@ -210,9 +212,22 @@ public final class LSoftmaxKernels {
                     }
                 }
                 float max = logits.get(base);
+                // the prediction: the plain-logit argmax (the target entry's plain logit), the first index on ties
+                float plain = plainTarget.get(i);
+                int best = 0;
+                float bestValue = y == 0 ? plain : max;
                 for (int j = 1; j < classes; j++) {
-                    max = Math.max(max, logits.get(base + j));
+                    float value = logits.get(base + j);
+                    max = Math.max(max, value);
+                    if (j == y) {
+                        value = plain;
+                    }
+                    if (value > bestValue) {
+                        best = j;
+                        bestValue = value;
+                    }
                 }
+                predictions.set(i, best);
                 double sumExp = 0.0;
                 for (int j = 0; j < classes; j++) {
                     float e = TornadoMath.exp(logits.get(base + j) - max);

@@ -19,8 +19,8 @@ import java.util.Locale;
  *       and the pass runs on the JVM, saying so</li>
  *   <li>{@code lsoftmax.tornado.injectFault} = {@code none} (default), {@code compile} or
  *       {@code execute}, with {@code lsoftmax.tornado.injectFaultAfter} = N (default 0): for tests of
- *       the fallback. The first N graph executions of a plan succeed (a training step is two: forward
- *       and backward); the next one fails: {@code compile} makes TornadoVM compile a kernel it cannot
+ *       the fallback. The first N graph executions of a plan succeed (a training step is one: forward
+ *       and backward in one graph); the next one fails: {@code compile} makes TornadoVM compile a kernel it cannot
  *       compile ({@link FaultInjection}), {@code execute} throws from the execution as a failing device
  *       would. Costs one comparison per execution when set, nothing otherwise.</li>
  * </ul>

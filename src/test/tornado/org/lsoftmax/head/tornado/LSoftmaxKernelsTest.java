@@ -181,7 +181,10 @@ class LSoftmaxKernelsTest {
         }
     }
 
-    /** (L5), (L7): loss per row, G = (softmax - onehot) / N, and the row terms scaled by G_iy / (1 + beta). */
+    /**
+     * (L5), (L7): loss per row, G = (softmax - onehot) / N, the row terms scaled by G_iy / (1 + beta), and
+     * each row's prediction (the plain-logit argmax, first index on ties) against the host's argmax.
+     */
     @Test
     void softmaxCrossEntropyGivesTheLossAndG() {
         Random random = new Random(Seeds.draw());
@@ -203,9 +206,32 @@ class LSoftmaxKernelsTest {
         FloatArray gradLogits = new FloatArray(N * STRIDE);
         FloatArray gradPanels = new FloatArray(1);
         DoubleArray rowLoss = new DoubleArray(N);
-        runOnce("softmax", new Object[] {logits, labels, beta, lossValues, ones, rowTerms},
-                graph -> graph.task("softmax", LSoftmaxKernels::softmaxCrossEntropy, logits, labels, beta, lossValues, ones, ones, gradLogits,
-                        gradPanels, rowLoss, rowTerms, N, C, STRIDE, 0, extent(N)), rows(N), gradLogits, rowLoss, rowTerms);
+        // plain target logits: the target's own logit in a third of the rows, above the row max in another
+        // third (the target is predicted), below every logit in the rest; ties on row 0
+        FloatArray plainTarget = new FloatArray(N);
+        for (int i = 0; i < N; i++) {
+            float own = logits.get(i * STRIDE + labels.get(i));
+            plainTarget.set(i, i % 3 == 0 ? own : i % 3 == 1 ? 1000.0f : -1000.0f);
+        }
+        logits.set(1, logits.get(0));
+        IntArray predictions = new IntArray(N);
+        runOnce("softmax", new Object[] {logits, labels, beta, lossValues, ones, plainTarget, rowTerms},
+                graph -> graph.task("softmax", LSoftmaxKernels::softmaxCrossEntropy, logits, labels, beta, lossValues, ones, ones, plainTarget,
+                        gradLogits, gradPanels, rowLoss, rowTerms, predictions, N, C, STRIDE, 0, extent(N)), rows(N), gradLogits, rowLoss,
+                rowTerms, predictions);
+        for (int i = 0; i < N; i++) {
+            int y = labels.get(i);
+            int best = 0;
+            float bestValue = y == 0 ? plainTarget.get(i) : logits.get(i * STRIDE);
+            for (int j = 1; j < C; j++) {
+                float value = j == y ? plainTarget.get(i) : logits.get(i * STRIDE + j);
+                if (value > bestValue) {
+                    best = j;
+                    bestValue = value;
+                }
+            }
+            org.junit.jupiter.api.Assertions.assertEquals(best, predictions.get(i), "prediction of row " + i);
+        }
         double[] expectedG = new double[N * STRIDE];
         double[] expectedLoss = new double[N];
         double[] expectedTerms = new double[N * LSoftmaxKernels.TERMS_PER_ROW];
