@@ -216,7 +216,7 @@ final class DevicePlan implements AutoCloseable {
         addMatmul(step, "gradXMatmul", gradLogits, gradXB, gradX, n, d, c, cStride, 16 * cStride, 1, 16, d, 1, dStride);
         // (F14) normalised vectors: the radial part of their gradient removed (a no-op for the other losses)
         step.task("gradXRadial", LSoftmaxKernels::removeRadialPart, x, gradX, loss, MarginMath.COSFACE, n, d, dStride, grid.rowsExtent(n));
-        step.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, n, d, dStride, grid.elementColumnsExtent());
+        step.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, grid.elementColumnsExtent(), n, d, dStride);
         // dW = G^T X: A(j, i) = G[i][j], B(i, d) = X[i][d]
         if (panels && GRAD_W_PANELS) {
             // A(j, i) = G[i][j] from the panels copy: rows j run along a panel row, samples i 16 floats apart
@@ -227,8 +227,8 @@ final class DevicePlan implements AutoCloseable {
             addMatmul(step, "gradWMatmul", gradLogits, gradWB, gradW, c, d, n, 1, 16, cStride, 16 * cStride, d, 1, dStride);
         }
         step.task("gradWRadial", LSoftmaxKernels::removeRadialPart, w, gradW, loss, MarginMath.SPHEREFACE, c, d, dStride, grid.rowsExtent(c));
-        step.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, presentClasses, classStart, samplesByClass, rowTerms, gradW, n, d, dStride,
-                        grid.elementColumnsExtent())
+        step.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, presentClasses, classStart, samplesByClass, rowTerms, gradW,
+                        grid.elementColumnsExtent(), grid.presentClassRows(), d, dStride)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, rowLoss, predictions, gradX, gradW)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, logits);
         return step;
@@ -269,11 +269,11 @@ final class DevicePlan implements AutoCloseable {
                         rowTarget, rowTerms, n, c, cStride, grid.rowsExtent(n));
         addMatmul(backward, "gradXMatmul", gradLogits, gradXB, gradX, n, d, c, cStride, 16 * cStride, 1, 16, d, 1, dStride);
         backward.task("gradXRadial", LSoftmaxKernels::removeRadialPart, x, gradX, loss, MarginMath.COSFACE, n, d, dStride, grid.rowsExtent(n));
-        backward.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, n, d, dStride, grid.elementColumnsExtent());
+        backward.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, grid.elementColumnsExtent(), n, d, dStride);
         addMatmul(backward, "gradWMatmul", gradLogits, gradWB, gradW, c, d, n, 1, 16, cStride, 16 * cStride, d, 1, dStride);
         backward.task("gradWRadial", LSoftmaxKernels::removeRadialPart, w, gradW, loss, MarginMath.SPHEREFACE, c, d, dStride, grid.rowsExtent(c));
-        backward.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, presentClasses, classStart, samplesByClass, rowTerms, gradW, n, d, dStride,
-                grid.elementColumnsExtent())
+        backward.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, presentClasses, classStart, samplesByClass, rowTerms, gradW,
+                grid.elementColumnsExtent(), grid.presentClassRows(), d, dStride)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, gradX, gradW);
         return backward;
     }

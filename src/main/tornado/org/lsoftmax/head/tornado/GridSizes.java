@@ -90,11 +90,29 @@ final class GridSizes {
         return roundUp(shape.features(), elementLocal());
     }
 
+    /** Most rows in one work-group of an element-wise kernel. */
+    static final int ELEMENT_ROWS = 16;
+
+    /**
+     * Rows per work-group of an element-wise kernel over {@code rows} rows: the largest power of two up to
+     * {@value #ELEMENT_ROWS} that divides {@code rows} (their row loops run to {@code rows} exactly). On
+     * PoCL each work-group costs about a microsecond of scheduling: a 256 x 512 kernel in 1 x 128 groups
+     * (1024 of them) took 0.4-0.65 ms, in 16 x 128 groups (64) see docs/TORNADOVM-NOTES.md.
+     */
+    static int elementRowsPerGroup(int rows) {
+        return Math.min(ELEMENT_ROWS, Integer.lowestOneBit(rows));
+    }
+
     /** One work item per element of a {@code rows x features} matrix. */
     WorkerGrid elements(int rows) {
-        WorkerGrid2D grid = new WorkerGrid2D(rows, elementColumnsExtent());
-        grid.setLocalWork(1, elementLocal(), 1);
+        WorkerGrid2D grid = new WorkerGrid2D(elementColumnsExtent(), rows);
+        grid.setLocalWork(elementLocal(), elementRowsPerGroup(rows), 1);
         return grid;
+    }
+
+    /** Rows of the dW target correction: one per class present in a batch, at most min(N, C). */
+    int presentClassRows() {
+        return Math.min(shape.batch(), shape.classes());
     }
 
     /** The scheduler for every task of the single-pass plan's graph ({@link DevicePlan#STEP}; names as graph.task). */
@@ -112,7 +130,7 @@ final class GridSizes {
         scheduler.addWorkerGrid(step + ".gradXTarget", elements(n));
         scheduler.addWorkerGrid(step + ".gradWMatmul", matmul(paddedClasses, paddedFeatures));
         scheduler.addWorkerGrid(step + ".gradWRadial", rows(c));
-        scheduler.addWorkerGrid(step + ".gradWTarget", elements(n));
+        scheduler.addWorkerGrid(step + ".gradWTarget", elements(presentClassRows()));
         return scheduler;
     }
 
@@ -133,7 +151,7 @@ final class GridSizes {
         scheduler.addWorkerGrid(backward + ".gradXTarget", elements(n));
         scheduler.addWorkerGrid(backward + ".gradWMatmul", matmul(paddedClasses, paddedFeatures));
         scheduler.addWorkerGrid(backward + ".gradWRadial", rows(c));
-        scheduler.addWorkerGrid(backward + ".gradWTarget", elements(n));
+        scheduler.addWorkerGrid(backward + ".gradWTarget", elements(presentClassRows()));
         return scheduler;
     }
 }

@@ -383,9 +383,9 @@ public final class LSoftmaxKernels {
      * double: dX_i += s (alpha w_y + gamma x_i) (F15; L-Softmax: (L10)).
      */
     public static void correctGradX(FloatArray x, FloatArray w, IntArray labels, DoubleArray rowTerms, FloatArray gradX,
-            int batch, int features, int gradStride, int gridColumns) {
-        for (@Parallel int i = 0; i < batch; i++) {
-            for (@Parallel int col = 0; col < gridColumns; col++) {
+            int gridColumns, int batch, int features, int gradStride) {
+        for (@Parallel int col = 0; col < gridColumns; col++) {
+            for (@Parallel int i = 0; i < batch; i++) {
                 int y = labels.get(i);
                 if (col < features && y >= 0) {
                     double alpha = rowTerms.get(i * TERMS_PER_ROW + TERM_ALPHA_X);
@@ -400,13 +400,14 @@ public final class LSoftmaxKernels {
     /**
      * Target correction of dW, partitioned by class (class j sums over its own samples only, listed by
      * {@code classStart}/{@code samplesByClass}: race-free, no atomics), over the classes present in
-     * the batch only ({@code presentClasses[0]} of them, listed after it: at most one per sample):
+     * the batch only ({@code presentClasses[0]} of them, listed after it; the grid has {@code maxPresent} =
+     * min(N, C) rows, at least that many):
      * dW_j += sum_{i: y_i = j} s_i (alphaW_i x_i + gammaW_i w_j) (F15; L-Softmax: (L11)), in double.
      */
     public static void correctGradW(FloatArray x, FloatArray w, IntArray presentClasses, IntArray classStart, IntArray samplesByClass,
-            DoubleArray rowTerms, FloatArray gradW, int batch, int features, int gradStride, int gridColumns) {
-        for (@Parallel int t = 0; t < batch; t++) {
-            for (@Parallel int col = 0; col < gridColumns; col++) {
+            DoubleArray rowTerms, FloatArray gradW, int gridColumns, int maxPresent, int features, int gradStride) {
+        for (@Parallel int col = 0; col < gridColumns; col++) {
+            for (@Parallel int t = 0; t < maxPresent; t++) {
                 if (col < features && t < presentClasses.get(0)) {
                     int j = presentClasses.get(t + 1);
                     double wValue = w.get(j * features + col);

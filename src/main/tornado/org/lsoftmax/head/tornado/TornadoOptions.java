@@ -7,8 +7,10 @@ import java.util.Locale;
  * <ul>
  *   <li>{@code lsoftmax.tornado.matmul} = {@code auto} (default: panels on CPU devices, tiled
  *       otherwise), {@code panels} or {@code tiled}: the matrix-product kernel ({@link MatrixKernels})</li>
- *   <li>{@code lsoftmax.tornado.profiler} = {@code true} (default) or {@code false}: TornadoVM's
- *       profiler, which gives {@link org.lsoftmax.head.tornado.TornadoRunInfo} its kernel times;
+ *   <li>{@code lsoftmax.tornado.profiler} = {@code false} (default) or {@code true}: TornadoVM's
+ *       profiler, which gives {@link org.lsoftmax.head.tornado.TornadoRunInfo} its kernel and compile
+ *       times (0 without it). Off by default: on PoCL it added 1-4 ms to every graph execution of a
+ *       small step (timing events on every task; docs/TORNADOVM-NOTES.md);
  *       {@code console}: also prints TornadoVM's per-task times (JSON) after every execution</li>
  *   <li>{@code lsoftmax.tornado.gradWPanels} = {@code false} (default) or {@code true}: G^T X from
  *       a copy of G in 16-class panels ({@link DevicePlan#GRAD_W_PANELS}; read once, at class load)</li>
@@ -32,7 +34,7 @@ record TornadoOptions(String matmul, boolean profiler, boolean profilerConsole, 
         if (!matmul.equals("auto") && !matmul.equals("panels") && !matmul.equals("tiled")) {
             throw new IllegalArgumentException("lsoftmax.tornado.matmul must be auto, panels or tiled, got " + matmul);
         }
-        String profilerMode = System.getProperty("lsoftmax.tornado.profiler", "true").toLowerCase(Locale.ROOT);
+        String profilerMode = System.getProperty("lsoftmax.tornado.profiler", "false").toLowerCase(Locale.ROOT);
         boolean console = profilerMode.equals("console");
         boolean profiler = console || Boolean.parseBoolean(profilerMode);
         int localSize = Integer.getInteger("lsoftmax.tornado.localSize", 16);

@@ -368,10 +368,10 @@ class LSoftmaxKernelsTest {
         FloatArray gradX = gaussian(N * gradStride, random, 0.1);
         double[] expected = KernelHarness.toDoubles(gradX);
         int columns = 32;
-        WorkerGrid2D grid = new WorkerGrid2D(N, columns);
-        grid.setLocalWork(1, columns, 1);
+        WorkerGrid2D grid = new WorkerGrid2D(columns, N); // dimension 0 along the columns, as GridSizes.elements
+        grid.setLocalWork(columns, 1, 1);
         runOnce("gradX", new Object[] {x, w, labels, rowTerms, gradX},
-                graph -> graph.task("gradX", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, N, D, gradStride, columns), grid, gradX);
+                graph -> graph.task("gradX", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, columns, N, D, gradStride), grid, gradX);
         for (int i = 0; i < N; i++) {
             int y = labels.get(i);
             for (int col = 0; col < D; col++) {
@@ -401,11 +401,11 @@ class LSoftmaxKernelsTest {
         FloatArray gradW = gaussian(C * gradStride, random, 0.1);
         double[] expected = KernelHarness.toDoubles(gradW);
         int columns = 32;
-        WorkerGrid2D grid = new WorkerGrid2D(N, columns);
-        grid.setLocalWork(1, columns, 1);
+        WorkerGrid2D grid = new WorkerGrid2D(columns, N); // dimension 0 along the columns, as GridSizes.elements
+        grid.setLocalWork(columns, 1, 1);
         runOnce("gradW", new Object[] {x, w, present, classStart, samples, rowTerms, gradW},
-                graph -> graph.task("gradW", LSoftmaxKernels::correctGradW, x, w, present, classStart, samples, rowTerms, gradW, N, D,
-                        gradStride, columns), grid, gradW);
+                graph -> graph.task("gradW", LSoftmaxKernels::correctGradW, x, w, present, classStart, samples, rowTerms, gradW, columns, N, D,
+                        gradStride), grid, gradW);
         for (int i = 0; i < N; i++) {
             int j = labelValues[i];
             for (int col = 0; col < D; col++) {
