@@ -195,28 +195,27 @@ final class DevicePlan implements AutoCloseable {
     /**
      * The training step ({@value #STEP}): forward and backward of one batch in ONE graph execution.
      * X, labels, beta, the loss, W (with the B operands of the products) and the class groups go to the
-     * device every execution (the training loop changes W every step); class norms, X W^T, the margin on the
-     * target logits, softmax cross-entropy with each row's prediction, then dX = G W and dW = G^T X with
-     * their radial parts and target corrections. Per-row losses, predictions, dX and dW come back every
+     * device every execution (the training loop changes W every step). Seven kernels: class norms, X W^T,
+     * the margin on the target logits with softmax cross-entropy and each row's prediction (one kernel),
+     * dX = G W, its radial part and target correction (one kernel), dW = G^T X, its radial part and
+     * target corrections (one kernel). Per-row losses, predictions, dX and dW come back every
      * execution; the logits only when asked for ({@code UNDER_DEMAND}); G never leaves the device.
      */
     private TaskGraph stepGraph(Object logitsB, Object gradXB, Object gradWB, int n, int c, int d, int cStride, int dStride, boolean panels) {
         TaskGraph step = new TaskGraph(STEP)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels
-                        ? new Object[] {x, labels, beta, loss, w, wPanelsByClass, wPanelsByFeature, xPanels, presentClasses, classStart, samplesByClass}
-                        : new Object[] {x, labels, beta, loss, w, presentClasses, classStart, samplesByClass})
+                        ? new Object[] {x, labels, beta, loss, w, wPanelsByClass, wPanelsByFeature, xPanels, classStart, samplesByClass}
+                        : new Object[] {x, labels, beta, loss, w, classStart, samplesByClass})
                 .task("classNorms", LSoftmaxKernels::classNorms, w, loss, wNorms, classScale, c, d, grid.rowsExtent(c));
         // logits = X W^T: A = X (N x D), B(d, j) = W[j][d]
         addMatmul(step, "logits", x, logitsB, logits, n, c, d, d, 16 * d, 1, 16, 1, d, cStride);
-        step.task("targetMargin", LSoftmaxKernels::targetMargin, x, w, labels, classScale, beta, loss, logits, plainTarget, rowScale, rowTerms,
-                        n, d, cStride, grid.rowsExtent(n))
-                .task("softmaxCrossEntropy", LSoftmaxKernels::softmaxCrossEntropy, logits, labels, beta, loss, rowScale, classScale, plainTarget,
-                        gradLogits, gradPanels, rowLoss, rowTerms, predictions, n, c, cStride, panels && GRAD_W_PANELS ? 1 : 0, grid.rowsExtent(n));
+        // (F2) the margin on the target logits, then (L5), (L7) the loss, G and the predictions: one kernel per row
+        step.task("marginSoftmax", LSoftmaxKernels::marginSoftmax, x, w, labels, classScale, beta, loss, logits, plainTarget, rowScale, rowTerms,
+                gradLogits, gradPanels, rowLoss, predictions, n, d, c, cStride, panels && GRAD_W_PANELS ? 1 : 0, grid.rowsExtent(n));
         // dX = G W: A = G (N x C, row stride cStride), B(j, d) = W[j][d]
         addMatmul(step, "gradXMatmul", gradLogits, gradXB, gradX, n, d, c, cStride, 16 * cStride, 1, 16, d, 1, dStride);
-        // (F14) normalised vectors: the radial part of their gradient removed (a no-op for the other losses)
-        step.task("gradXRadial", LSoftmaxKernels::removeRadialPart, x, gradX, loss, MarginMath.COSFACE, n, d, dStride, grid.rowsExtent(n));
-        step.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, grid.elementColumnsExtent(), n, d, dStride);
+        // (F14) the radial part of normalised features' gradient removed, (F15) the target correction
+        step.task("finishGradX", LSoftmaxKernels::finishGradX, x, w, labels, loss, rowTerms, gradX, n, d, dStride, grid.rowsExtent(n));
         // dW = G^T X: A(j, i) = G[i][j], B(i, d) = X[i][d]
         if (panels && GRAD_W_PANELS) {
             // A(j, i) = G[i][j] from the panels copy: rows j run along a panel row, samples i 16 floats apart
@@ -226,9 +225,9 @@ final class DevicePlan implements AutoCloseable {
         } else {
             addMatmul(step, "gradWMatmul", gradLogits, gradWB, gradW, c, d, n, 1, 16, cStride, 16 * cStride, d, 1, dStride);
         }
-        step.task("gradWRadial", LSoftmaxKernels::removeRadialPart, w, gradW, loss, MarginMath.SPHEREFACE, c, d, dStride, grid.rowsExtent(c));
-        step.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, presentClasses, classStart, samplesByClass, rowTerms, gradW,
-                        grid.elementColumnsExtent(), grid.presentClassRows(), d, dStride)
+        // (F14) the radial part of normalised weights' gradient removed, (F15) each class's target correction
+        step.task("finishGradW", LSoftmaxKernels::finishGradW, x, w, classStart, samplesByClass, loss, rowTerms, gradW, c, d, dStride,
+                        grid.rowsExtent(c))
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, rowLoss, predictions, gradX, gradW)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, logits);
         return step;

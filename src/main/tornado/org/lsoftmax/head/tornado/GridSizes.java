@@ -123,14 +123,11 @@ final class GridSizes {
         GridScheduler scheduler = new GridScheduler();
         scheduler.addWorkerGrid(step + ".classNorms", rows(c));
         scheduler.addWorkerGrid(step + ".logits", matmul(paddedBatch, paddedClasses));
-        scheduler.addWorkerGrid(step + ".targetMargin", rows(n));
-        scheduler.addWorkerGrid(step + ".softmaxCrossEntropy", rows(n));
+        scheduler.addWorkerGrid(step + ".marginSoftmax", rows(n));
         scheduler.addWorkerGrid(step + ".gradXMatmul", matmul(paddedBatch, paddedFeatures));
-        scheduler.addWorkerGrid(step + ".gradXRadial", rows(n));
-        scheduler.addWorkerGrid(step + ".gradXTarget", elements(n));
+        scheduler.addWorkerGrid(step + ".finishGradX", rows(n));
         scheduler.addWorkerGrid(step + ".gradWMatmul", matmul(paddedClasses, paddedFeatures));
-        scheduler.addWorkerGrid(step + ".gradWRadial", rows(c));
-        scheduler.addWorkerGrid(step + ".gradWTarget", elements(presentClassRows()));
+        scheduler.addWorkerGrid(step + ".finishGradW", rows(c));
         return scheduler;
     }
 
