@@ -95,9 +95,9 @@ final class GridSizes {
 
     /**
      * Rows per work-group of an element-wise kernel over {@code rows} rows: the largest power of two up to
-     * {@value #ELEMENT_ROWS} that divides {@code rows} (their row loops run to {@code rows} exactly). On
-     * PoCL each work-group costs about a microsecond of scheduling: a 256 x 512 kernel in 1 x 128 groups
-     * (1024 of them) took 0.4-0.65 ms, in 16 x 128 groups (64) see docs/TORNADOVM-NOTES.md.
+     * {@value #ELEMENT_ROWS} that divides {@code rows} (their row loops run to {@code rows} exactly): fewer,
+     * larger work-groups (the dX correction at 256 x 512 in 128 x 16 groups: 0.35 ms; in 1024 groups of
+     * 128 x 1: 0.46 ms; docs/TORNADOVM-NOTES.md).
      */
     static int elementRowsPerGroup(int rows) {
         return Math.min(ELEMENT_ROWS, Integer.lowestOneBit(rows));

@@ -22,6 +22,10 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * constant-fold {@code Math.cos} of them ("unable to compute op COS"), e.g. the cos(j pi / m) thresholds
  * of {@link LSoftmaxMath#marginK}.
  *
+ * <p>The single-pass step (docs/TORNADOVM-NOTES.md, "The training step") runs the fused kernels
+ * {@link #marginSoftmax}, {@link #finishGradX} and {@link #finishGradW}, each the same arithmetic as the
+ * kernels it fuses, which the shard stages run one by one.
+ *
  * <p>Matrices are flat and row-major. The outputs of the matrix products (logits, dX, dW) have padded
  * rows of {@code stride} floats (see {@link GridSizes}); X and W are dense ({@code features} per row).
  * {@code rowTerms} holds {@value #TERMS_PER_ROW} doubles per sample, written by {@link #targetMargin},
@@ -556,7 +560,10 @@ public final class LSoftmaxKernels {
 
     /**
      * Target correction of dX, one element per work item (row i only touches row i: race-free), in
-     * double: dX_i += s (alpha w_y + gamma x_i) (F15; L-Softmax: (L10)).
+     * double: dX_i += s (alpha w_y + gamma x_i) (F15; L-Softmax: (L10)). The columns run in dimension 0
+     * (what PoCL vectorises across), so {@code gridColumns} comes first among the loop bounds: TornadoVM
+     * takes a 2-D kernel's bounds in the order of their parameters (docs/TORNADOVM-NOTES.md). The
+     * single-pass step uses {@link #finishGradX}; the shard backward this one.
      */
     public static void correctGradX(FloatArray x, FloatArray w, IntArray labels, DoubleArray rowTerms, FloatArray gradX,
             int gridColumns, int batch, int features, int gradStride) {
