@@ -59,7 +59,8 @@ write_tornado_argfile() {
   local sdk=$1 out=$2
   mkdir -p "$(dirname "$out")"
   if [ ! -f "$out" ] || [ "$sdk/tornado-argfile" -nt "$out" ]; then
-    sed -e 's#^--module-path \.:#--module-path #' "$sdk/tornado-argfile" > "$out"
+    # through a temporary file: the ranks of an MPI job start together and must never read a half-written one
+    sed -e 's#^--module-path \.:#--module-path #' "$sdk/tornado-argfile" > "$out.$$.tmp" && mv -f "$out.$$.tmp" "$out"
   fi
 }
 

@@ -59,12 +59,27 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     ShardSelection shardSelection;
 
+    @Mixin
+    JobSelection jobSelection;
+
     @Option(names = "--seed", defaultValue = "1", paramLabel = "SEED",
             description = "with --sample-rate below 1: the seed of the sampled negatives (default: ${DEFAULT-VALUE})")
     long seed;
 
     @Override
     public Integer call() throws IOException {
+        if (jobSelection.mpi()) {
+            // on an error the job stays open: Main's error line then ends every rank (see DistributedTrain.run)
+            Job job = Job.joinMpi();
+            int code = evaluate(job);
+            job.close();
+            return code;
+        }
+        return evaluate(null);
+    }
+
+    /** @param job the MPI job this process is a rank of, or null for one process */
+    private int evaluate(Job job) throws IOException {
         MarginLoss loss = lossOptions.resolve(4);
         HeadChecks.checkBeta(beta);
         NpyArray x = Npy.read(xFile).requireRank(2, "N x D features");
@@ -98,6 +113,27 @@ final class EvalCommand implements Callable<Integer> {
         boolean float64 = passName.equals("reference");
         long outputValues = (long) n * c + (long) n * d + (long) c * d + 1;
         // the output place is checked before any computing: it exists or can be made, and has room
+        if (job != null) {
+            int ranks = job.collective().size();
+            if (shardSelection.shards != null && shardSelection.shards != ranks) {
+                throw new InvalidInputException("--shards " + shardSelection.shards + " in a job of " + ranks + " processes: with "
+                        + "--collective mpi each process holds one block of W (leave --shards out, or start mpirun -np "
+                        + shardSelection.shards + ")");
+            }
+            if (float64) {
+                throw new InvalidInputException("--collective mpi runs the jvm or tornado pass (float32); the reference pass of the "
+                        + "sharded head runs in one process: eval --pass reference --shards " + ranks);
+            }
+            if (job.isLeader()) {
+                OutputFolders.prepare(outDir, "--out", 4 * outputValues + 4 * 128);
+            }
+            String where = ShardedEval.runDistributed(passName, shape, loss, beta, x.toFloats(), w.toFloats(), labels,
+                    shardSelection.options(ranks, seed), passSelection.options(), outDir, job.collective());
+            if (job.isLeader()) {
+                LOG.info("eval {} {} beta={} on {} -> {}", shape, loss, beta, where, outDir);
+            }
+            return 0;
+        }
         OutputFolders.prepare(outDir, "--out", (float64 ? 8 : 4) * outputValues + 4 * 128);
         if (shardSelection.given() && !shardSelection.options(1, seed).isSingle()) {
             String where = ShardedEval.run(passName, shape, loss, beta, x64, x.toFloats(), w64, w.toFloats(), labels, shardSelection.options(1, seed),

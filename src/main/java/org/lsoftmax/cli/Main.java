@@ -58,7 +58,23 @@ public final class Main {
     boolean debug;
 
     public static void main(String[] args) {
+        nameRank();
         System.exit(run(args));
+    }
+
+    /**
+     * Under mpirun: log lines name the rank (the thread name slf4j-simple prints), and ranks other than
+     * 0 log warnings and errors only (rank 0 reports for the job). Before the first logger exists.
+     */
+    private static void nameRank() {
+        String rank = System.getenv("OMPI_COMM_WORLD_RANK");
+        if (rank == null) {
+            return;
+        }
+        Thread.currentThread().setName("rank " + rank);
+        if (!rank.equals("0") && System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
     }
 
     /** Runs the command line on stdout/stderr and returns its exit code. */
@@ -94,11 +110,17 @@ public final class Main {
         if (exitCode == EXIT_INTERNAL_ERROR && !debug) {
             line += " (run with --debug for the trace)";
         }
-        err.println("error: " + oneLine(line));
+        String rank = System.getenv("OMPI_COMM_WORLD_RANK");
+        // a job stops on divergence on every rank together, with the same line: rank 0 says it for the job
+        boolean saidByRankZero = rank != null && !rank.equals("0") && failure instanceof TrainingDivergedException;
+        if (!saidByRankZero) {
+            err.println("error: " + (rank != null ? "rank " + rank + ": " : "") + oneLine(line));
+        }
         if (debug) {
             failure.printStackTrace(err);
         }
         err.flush();
+        Job.abortIfOpen(exitCode); // the other ranks of a job would wait for this one forever
         return exitCode;
     }
 

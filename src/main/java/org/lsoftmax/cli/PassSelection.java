@@ -19,7 +19,8 @@ final class PassSelection {
     String pass;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "T",
-            description = "worker threads of the jvm pass and the network, 0 = one per core (default: ${DEFAULT-VALUE})")
+            description = "worker threads of the jvm pass and the network, 0 = one per core (in a job under mpirun: the cores "
+                    + "shared among the job's processes on this host) (default: ${DEFAULT-VALUE})")
     int threads;
 
     @Option(names = "--device", paramLabel = "BACKEND:DEVICE",
@@ -27,7 +28,25 @@ final class PassSelection {
     String device;
 
     PassOptions options() {
-        return new PassOptions(threads, device);
+        return new PassOptions(threads == 0 ? coresPerLocalRank() : threads, device);
+    }
+
+    /**
+     * 0 (one per core), or under mpirun the cores divided among this host's ranks of the job (Open MPI's
+     * OMPI_COMM_WORLD_LOCAL_SIZE): K processes of one thread per core each would run K times too many
+     * threads, and MPI's waiting ranks poll.
+     */
+    private static int coresPerLocalRank() {
+        String localSize = System.getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+        if (localSize == null) {
+            return 0;
+        }
+        try {
+            int ranks = Integer.parseInt(localSize.trim());
+            return ranks <= 1 ? 0 : Math.max(1, Runtime.getRuntime().availableProcessors() / ranks);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     /** The pass to run: --pass, with auto resolved (and the choice logged with its reason). */

@@ -5,7 +5,10 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.lsoftmax.data.Npy;
+import org.lsoftmax.head.Collective;
+import org.lsoftmax.head.DistributedHead;
 import org.lsoftmax.head.HeadShape;
+import org.lsoftmax.head.ShardRank;
 import org.lsoftmax.head.MarginLoss;
 import org.lsoftmax.head.PassOptions;
 import org.lsoftmax.head.ShardLayout;
@@ -87,6 +90,80 @@ final class ShardedEval {
             Npy.writeFloat32(out.resolve("dw.npy"), new int[] {c, d}, dw);
             writeClasses(out, options, classes);
             return head.description() + ", loss " + lossValue;
+        }
+    }
+
+    /**
+     * {@code eval --collective mpi}: this process is rank r of K, holding block r of W and rows
+     * floor(N r/K) .. of X ({@code head.DistributedHead}); one forward and backward, then rank 0 gathers
+     * the logits of every block, dX of every rank's rows and dW of every block, and writes the files that
+     * {@link #run} writes. Every rank reads the inputs (each host needs them).
+     *
+     * @return on rank 0, a description of where it ran
+     */
+    static String runDistributed(String passName, HeadShape shape, MarginLoss loss, double beta, float[] x32, float[] w32, int[] labels,
+            ShardOptions options, PassOptions passOptions, Path out, Collective collective) throws IOException {
+        int n = shape.batch();
+        int d = shape.features();
+        int c = shape.classes();
+        int ranks = collective.size();
+        int rank = collective.rank();
+        ShardLayout layout = new ShardLayout(c, ranks);
+        Parameter block = HeadFactory.zeroWeights(layout, d).get(rank);
+        System.arraycopy(w32, layout.start(rank) * d, block.value(), 0, layout.size(rank) * d);
+        try (DistributedHead head = HeadFactory.createDistributed(passName, shape, loss, passOptions, options, block, collective)) {
+            head.setIteration(0);
+            int from = head.ownRowStart();
+            float[] ownX = Arrays.copyOfRange(x32, from * d, (from + head.ownRows()) * d);
+            int[] ownLabels = Arrays.copyOfRange(labels, from, from + head.ownRows());
+            double lossValue = head.forward(ownX, ownLabels, beta);
+            float[] dx = head.backward();
+            ShardRank shard = head.shardRank();
+            int[] computed = shard.computedClasses();
+            // how many classes each rank computed, then which, then their logits (N x S_r each)
+            int[] widths = new int[ranks];
+            int[] one = {computed.length};
+            int[] ones = new int[ranks];
+            Arrays.fill(ones, 1);
+            collective.allGather(one, widths, ones);
+            int total = Arrays.stream(widths).sum();
+            int[] classes = new int[total];
+            collective.allGather(computed, classes, widths);
+            int[] logitCounts = new int[ranks];
+            int[] rowCounts = new int[ranks];
+            int[] blockCounts = new int[ranks];
+            for (int k = 0; k < ranks; k++) {
+                logitCounts[k] = n * widths[k];
+                rowCounts[k] = (DistributedHead.rowStart(n, ranks, k + 1) - DistributedHead.rowStart(n, ranks, k)) * d;
+                blockCounts[k] = layout.size(k) * d;
+            }
+            boolean root = rank == 0;
+            float[] blockLogits = root ? new float[n * total] : new float[0];
+            float[] wholeDx = root ? new float[n * d] : new float[0];
+            float[] dw = root ? new float[c * d] : new float[0];
+            collective.gather(shard.logits(), blockLogits, logitCounts, 0);
+            collective.gather(dx, wholeDx, rowCounts, 0);
+            collective.gather(block.gradient(), dw, blockCounts, 0);
+            if (!root) {
+                return null;
+            }
+            // the gathered logits are block after block (N x S_0, then N x S_1, ...): columns in class order
+            float[] logits = new float[n * total];
+            int offset = 0;
+            int column = 0;
+            for (int k = 0; k < ranks; k++) {
+                for (int i = 0; i < n; i++) {
+                    System.arraycopy(blockLogits, offset + i * widths[k], logits, i * total + column, widths[k]);
+                }
+                offset += n * widths[k];
+                column += widths[k];
+            }
+            Npy.writeFloat32(out.resolve("logits.npy"), new int[] {n, total}, logits);
+            Npy.writeFloat32(out.resolve("loss.npy"), new int[0], new float[] {(float) lossValue});
+            Npy.writeFloat32(out.resolve("dx.npy"), new int[] {n, d}, wholeDx);
+            Npy.writeFloat32(out.resolve("dw.npy"), new int[] {c, d}, dw);
+            writeClasses(out, options, classes);
+            return "a job of " + ranks + " processes (rank 0: " + head.description() + "), loss " + lossValue;
         }
     }
 

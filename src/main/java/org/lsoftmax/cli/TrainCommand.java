@@ -145,6 +145,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     SyntheticClassOptions syntheticClasses;
 
+    @Mixin
+    JobSelection jobSelection;
+
     @Override
     public Integer call() {
         boolean outGiven = out != null;
@@ -157,19 +160,24 @@ public final class TrainCommand implements Callable<Integer> {
         if (epochs != null && epochs < 1) {
             throw new InvalidInputException("--epochs must be >= 1, got " + epochs);
         }
+        boolean mpi = jobSelection.mpi();
         if (syntheticClasses.given()) {
+            if (mpi) {
+                throw new InvalidInputException("--collective mpi trains on --data or --synthetic; the synthetic large-class task "
+                        + "(--synthetic-classes) runs in one process (its shards with --shards K)");
+            }
             return SyntheticClassRun.train(this, outGiven);
         }
+        if (mpi) {
+            return DistributedTrain.run(this, outGiven);
+        }
         PassOptions passOptions = passSelection.options();
-        DivergencePolicy divergencePolicy = DivergencePolicy.DEFAULTS.withMaxRetries(maxDivergenceRetries);
+        DivergencePolicy divergencePolicy = divergencePolicy();
         if (resume != null) {
             return resume(passOptions, divergencePolicy);
         }
         // the options first (milliseconds), then the folder (refused before the data is read), then the data
-        TrainConfig config = new TrainConfig(lossOptions.resolve(2), TrainConfig.parseList(hidden), featureDimension, batch,
-                learningRate, TrainConfig.parseList(learningRateSteps), TrainConfig.DEFAULT_MOMENTUM,
-                TrainConfig.DEFAULT_WEIGHT_DECAY, epochs == null ? DEFAULT_EPOCHS : epochs, seed, betaSchedule(),
-                passSelection.pass, new TrainConfig.Warmup(marginWarmup, scaleWarmup), ClassList.parse(classes));
+        TrainConfig config = newConfig();
         // the default folder never refuses a new run: it moves aside to runs/latest-N; a folder asked for does
         try (RunDirectory run = outGiven || overwrite ? RunDirectory.forNewRun(out, overwrite) : RunDirectory.forNewRunBeside(out)) {
             out = run.directory();
@@ -180,6 +188,18 @@ public final class TrainCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The configuration of a new run from the options. */
+    TrainConfig newConfig() {
+        return new TrainConfig(lossOptions.resolve(2), TrainConfig.parseList(hidden), featureDimension, batch,
+                learningRate, TrainConfig.parseList(learningRateSteps), TrainConfig.DEFAULT_MOMENTUM,
+                TrainConfig.DEFAULT_WEIGHT_DECAY, epochs == null ? DEFAULT_EPOCHS : epochs, seed, betaSchedule(),
+                passSelection.pass, new TrainConfig.Warmup(marginWarmup, scaleWarmup), ClassList.parse(classes));
+    }
+
+    DivergencePolicy divergencePolicy() {
+        return DivergencePolicy.DEFAULTS.withMaxRetries(maxDivergenceRetries);
     }
 
     private Integer resume(PassOptions passOptions, DivergencePolicy divergencePolicy) {
@@ -197,10 +217,7 @@ public final class TrainCommand implements Callable<Integer> {
                         + "to extend it)%n", checkpointFile, done, done);
                 return 0;
             }
-            LOG.info("Resuming {} after epoch {} of {}: training epochs {}-{}{} into {}; network, loss, schedule, "
-                    + "learning rate, classes and seed come from the checkpoint (only --epochs, --pass, --threads, --device, "
-                    + "--max-divergence-retries and the data options apply)", checkpointFile, done,
-                    checkpoint.config().epochs(), done + 1, total, epochs == null ? " (the run's stored total)" : "", out);
+            logResume(checkpointFile, checkpoint, total);
             TrainTestData rawData = DataOptions.load(data, synthetic);
             String pass = passSelection.resolvedPass();
             ShardOptions shards = shardSelection.given()
@@ -240,12 +257,34 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    void logResume(Path checkpointFile, Checkpoint checkpoint, int total) {
+        LOG.info("Resuming {} after epoch {} of {}: training epochs {}-{}{} into {}; network, loss, schedule, "
+                + "learning rate, classes and seed come from the checkpoint (only --epochs, --pass, --threads, --device, "
+                + "--max-divergence-retries and the data options apply)", checkpointFile, checkpoint.epochsCompleted(),
+                checkpoint.config().epochs(), checkpoint.epochsCompleted() + 1, total, epochs == null ? " (the run's stored total)" : "", out);
+    }
+
     private void train(Trainer trainer, DivergencePolicy divergencePolicy) {
+        train(trainer, divergencePolicy, true);
+    }
+
+    /** Runs the trainer; {@code reports}: draws the pictures and prints the summary line (rank 0 of a job, or the one process). */
+    void train(Trainer trainer, DivergencePolicy divergencePolicy, boolean reports) {
         List<EpochMetrics> history = trainer.showProgress(!quiet).divergencePolicy(divergencePolicy).run();
-        if (history.isEmpty()) {
+        if (history.isEmpty() || !reports) {
             return;
         }
-        List<Path> pictures = RunPictures.draw(RunFolder.read(out), 520, 4000);
+        List<Path> pictures;
+        try {
+            pictures = RunPictures.draw(RunFolder.read(out), 520, 4000);
+        } catch (InvalidInputException e) {
+            if (!trainer.isDistributed()) {
+                throw e;
+            }
+            // a job whose ranks write their parts on other hosts: rank 0 cannot assemble the set for the pictures
+            LOG.warn("pictures not drawn ({}): draw them with `lsoftmax plot` where every rank's files are", e.getMessage());
+            pictures = List.of();
+        }
         EpochMetrics last = history.get(history.size() - 1);
         spec.commandLine().getOut().printf(Locale.ROOT, "test accuracy %.2f%% after %d epochs; results in %s (%s)%s%n",
                 100 * last.testAccuracy(), last.epoch(), out, String.join(", ", pictures.stream()

@@ -69,4 +69,14 @@ public interface Collective {
 
     /** Payload bytes this rank has passed to the collective's operations so far (its own arrays' sizes). */
     long payloadBytes();
+
+    /** Bytes this rank has sent to the other ranks so far, as the transport counts them; -1 where nothing is sent (one process). */
+    default long bytesSent() {
+        return -1;
+    }
+
+    /** Bytes this rank has received from the other ranks so far; -1 where nothing is received (one process). */
+    default long bytesReceived() {
+        return -1;
+    }
 }

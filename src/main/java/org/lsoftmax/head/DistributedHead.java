@@ -1,6 +1,7 @@
 package org.lsoftmax.head;
 
 import java.util.List;
+import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.model.Parameter;
 import org.lsoftmax.model.RowSelection;
 
@@ -78,15 +79,22 @@ public final class DistributedHead implements Head {
     /**
      * The loss of the whole batch (the same on every rank).
      *
-     * @param features this rank's rows of the batch, {@link #ownRows()} x D
+     * @param features this rank's rows of the batch, {@link #ownRows()} x D (its first values of a longer array)
      * @param labels   their labels
      */
     @Override
     public double forward(float[] features, int[] labels, double beta) {
         checkOpen();
         HeadChecks.checkBeta(beta);
-        HeadChecks.checkLength("this rank's features", features == null ? -1 : features.length, ownRows, shape.features());
-        HeadChecks.checkLength("this rank's labels", labels == null ? -1 : labels.length, ownRows, 1);
+        // at least: the trunk's output buffer may be longer than this batch's rows (its evaluation chunks)
+        if (features == null || features.length < (long) ownRows * shape.features()) {
+            throw new InvalidInputException("this rank's features must hold " + ownRows + " x " + shape.features() + " values, got "
+                    + (features == null ? "null" : features.length + " values"));
+        }
+        if (labels == null || labels.length < ownRows) {
+            throw new InvalidInputException("this rank's labels must hold " + ownRows + " values, got "
+                    + (labels == null ? "null" : labels.length + " values"));
+        }
         for (int i = 0; i < ownRows; i++) {
             if (labels[i] < 0 || labels[i] >= shape.classes()) {
                 throw new IllegalArgumentException("label " + labels[i] + " at row " + i + " of rank " + collective.rank()

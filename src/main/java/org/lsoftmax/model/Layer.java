@@ -6,7 +6,7 @@ import java.util.List;
  * A layer of the feature extractor as a forward/backward pair (llm.c style). A layer owns its output
  * and input-gradient buffers, sized for {@code maxRows} samples; a call may use fewer rows (the
  * tail batch of an evaluation). Backward uses what the most recent forward saw, and <em>adds</em>
- * the parameter gradients into {@link Parameter#gradient()} (the trainer zeroes them per step).
+ * the parameter gradients into {@link Parameter#gradient()} (the trainer zeroes them per step, through {@code Network.zeroGradients}: lazily for the dense weights).
  */
 public interface Layer {
 

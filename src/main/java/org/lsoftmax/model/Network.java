@@ -18,11 +18,12 @@ public final class Network {
 
     private final Architecture architecture;
     private final int maxRows;
-    private final List<Layer> layers = new ArrayList<>();
+    private final List<Layer> layers;
     private final Parameter classWeights;
     /** W in contiguous blocks of classes, one per shard of a class-sharded head (one block, {@link #classWeights}, unsharded). */
-    private final List<Parameter> classWeightShards = new ArrayList<>();
-    private final List<Parameter> parameters = new ArrayList<>();
+    private final List<Parameter> classWeightShards;
+    /** Immutable, so that {@link #parameters()} hands out the same list every step (no copy per call). */
+    private final List<Parameter> parameters;
     private final int classShards;
     /** The one block of W this network holds (a process of a data-parallel job), or -1: every block. */
     private final int ownedShard;
@@ -60,21 +61,24 @@ public final class Network {
         requireFits(architecture, maxRows);
         this.architecture = architecture;
         this.maxRows = maxRows;
+        List<Layer> layers = new ArrayList<>();
         int width = architecture.inputSize();
         int index = 1;
         for (int hiddenWidth : architecture.hidden()) {
             layers.add(new Dense("dense" + index, width, hiddenWidth, maxRows, index > 1, products));
-            layers.add(new PRelu("prelu" + index, hiddenWidth, maxRows));
+            layers.add(new PRelu("prelu" + index, hiddenWidth, maxRows, products));
             width = hiddenWidth;
             index++;
         }
         layers.add(new Dense("dense" + index, width, architecture.featureDimension(), maxRows, index > 1, products));
+        this.layers = List.copyOf(layers);
         int classes = architecture.classes();
         if (classShards < 1 || classes < 2L * classShards) {
             throw new IllegalArgumentException(classes + " classes cannot be split into " + classShards + " blocks of at least 2 classes");
         }
         this.classShards = classShards;
         this.ownedShard = ownedShard;
+        List<Parameter> classWeightShards = new ArrayList<>();
         if (classShards == 1) {
             this.classWeights = Parameter.zeros("lsoftmax.weight", classes * architecture.featureDimension(), true);
             classWeightShards.add(classWeights);
@@ -88,10 +92,13 @@ public final class Network {
                 classWeightShards.add(Parameter.zeros("lsoftmax.weight.shard" + k, size * architecture.featureDimension(), true));
             }
         }
+        this.classWeightShards = List.copyOf(classWeightShards);
+        List<Parameter> parameters = new ArrayList<>();
         for (Layer layer : layers) {
             parameters.addAll(layer.parameters());
         }
         parameters.addAll(classWeightShards);
+        this.parameters = List.copyOf(parameters);
     }
 
     /** The first class of block k of C classes in K blocks: floor(C k / K) (as {@code head.ShardLayout}). */
@@ -145,9 +152,22 @@ public final class Network {
         }
     }
 
+    /**
+     * Zeroes every parameter gradient before a step. The dense layers' weight gradients are zeroed
+     * lazily ({@link Dense#zeroGradients}): their next backward writes them.
+     */
     public void zeroGradients() {
-        for (Parameter parameter : parameters) {
-            java.util.Arrays.fill(parameter.gradient(), 0f);
+        for (Layer layer : layers) {
+            if (layer instanceof Dense dense) {
+                dense.zeroGradients();
+            } else {
+                for (Parameter parameter : layer.parameters()) {
+                    java.util.Arrays.fill(parameter.gradient(), 0f);
+                }
+            }
+        }
+        for (Parameter block : classWeightShards) {
+            java.util.Arrays.fill(block.gradient(), 0f);
         }
     }
 
@@ -173,7 +193,7 @@ public final class Network {
 
     /** W's blocks of classes in class order (one block, {@link #classWeights()}, when W is not split). */
     public List<Parameter> classWeightShards() {
-        return List.copyOf(classWeightShards);
+        return classWeightShards;
     }
 
     /** The one block of W this network holds ({@link #forShard}), or -1 when it holds them all. */
@@ -205,11 +225,11 @@ public final class Network {
 
     /** All parameters in a fixed order (layers first, class weights last): the checkpoint order. */
     public List<Parameter> parameters() {
-        return List.copyOf(parameters);
+        return parameters;
     }
 
     public List<Layer> layers() {
-        return List.copyOf(layers);
+        return layers;
     }
 
     /** The number of parameters (weights, biases, PReLU slopes, class weights) of a network of this shape. */

@@ -14,8 +14,9 @@ import org.lsoftmax.train.CheckpointFormat;
 import org.lsoftmax.train.EpochMetrics;
 import org.lsoftmax.train.FeaturesCsv;
 import org.lsoftmax.train.MetricsCsv;
+import org.lsoftmax.train.ShardSets;
 
-/** What {@code plot} reads from a training run's output folder: metrics.csv, last.ckpt and features.csv. */
+/** What {@code plot} reads from a training run's output folder: metrics.csv, last.ckpt (or a job's newest checkpoint set) and features.csv. */
 public record RunFolder(Path directory, List<EpochMetrics> metrics, Checkpoint checkpoint, int[] featureLabels,
         float[] features) {
 
@@ -25,13 +26,18 @@ public record RunFolder(Path directory, List<EpochMetrics> metrics, Checkpoint c
         }
         Path metricsFile = directory.resolve(MetricsCsv.FILE_NAME);
         Path checkpointFile = directory.resolve(CheckpointFiles.LAST_FILE);
+        if (!Files.isRegularFile(checkpointFile) && Files.isRegularFile(directory.resolve(ShardSets.LAST_SET_FILE))) {
+            checkpointFile = directory.resolve(ShardSets.LAST_SET_FILE); // a job of several processes: its newest checkpoint set
+        }
         if (!Files.isRegularFile(metricsFile) || !Files.isRegularFile(checkpointFile)) {
             throw new InvalidInputException(directory + ": not a run folder (needs " + MetricsCsv.FILE_NAME + " and "
-                    + CheckpointFiles.LAST_FILE + ", written by train --out)");
+                    + CheckpointFiles.LAST_FILE + " or " + ShardSets.LAST_SET_FILE + ", written by train --out)");
         }
         List<EpochMetrics> metrics = MetricsCsv.read(metricsFile);
-        Checkpoint checkpoint = CheckpointFormat.read(checkpointFile);
         Path featuresFile = directory.resolve(FeaturesCsv.FILE_NAME);
+        // a job's set: only the 2-D feature picture needs W (small); otherwise rank 0's part says what the run was
+        Checkpoint checkpoint = ShardSets.isSet(checkpointFile) && !Files.isRegularFile(featuresFile)
+                ? ShardSets.rankZeroPart(checkpointFile) : CheckpointFormat.read(checkpointFile);
         int[] labels = null;
         float[] features = null;
         if (Files.isRegularFile(featuresFile)) {

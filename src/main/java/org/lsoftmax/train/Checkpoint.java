@@ -56,6 +56,20 @@ public record Checkpoint(TrainConfig config, Normalization normalization, int in
         return Math.max(1, shards);
     }
 
+    /**
+     * Whether this is one process's part of a checkpoint set ({@link ShardSets}): the trunk and fewer
+     * values of W than C x D.
+     */
+    public boolean isPart() {
+        long classWeights = 0;
+        for (Tensor tensor : tensors) {
+            if (tensor.name().startsWith("lsoftmax.weight")) {
+                classWeights += tensor.values().length;
+            }
+        }
+        return classWeights < (long) classes * config.featureDimension();
+    }
+
     /** W as one C x D matrix: the class-weight tensor, or its blocks one after the other. */
     public float[] classWeightMatrix() {
         List<float[]> blocks = new ArrayList<>();

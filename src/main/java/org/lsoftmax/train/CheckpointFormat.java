@@ -109,8 +109,26 @@ public final class CheckpointFormat {
     }
 
 
-    /** Reads and verifies a checkpoint; any damage is an {@link InvalidInputException} naming the file. */
+    /**
+     * Reads and verifies a checkpoint; any damage is an {@link InvalidInputException} naming the file. A
+     * checkpoint set of a job of several processes ({@link ShardSets}: its {@code set.properties}, the run's
+     * {@code last-set.properties} or the set's folder) is read whole, as the checkpoint of the class-sharded
+     * head of K blocks; one rank's part of a set alone is refused.
+     */
     public static Checkpoint read(Path file) {
+        if (ShardSets.isSet(file)) {
+            return ShardSets.assemble(file);
+        }
+        Checkpoint checkpoint = readFile(file);
+        if (checkpoint.isPart()) {
+            throw new InvalidInputException(file + ": one process's part of a checkpoint set (its trunk and one block of W): "
+                    + "give the set instead, its " + ShardSets.SET_FILE + " or the run's " + ShardSets.LAST_SET_FILE);
+        }
+        return checkpoint;
+    }
+
+    /** Reads and verifies one checkpoint file, whole or one rank's part of a set. */
+    static Checkpoint readFile(Path file) {
         byte[] bytes;
         try {
             if (!Files.exists(file)) {
@@ -232,11 +250,19 @@ public final class CheckpointFormat {
             throw new InvalidInputException(file + ": " + e.getMessage(), e);
         }
         long held = 0;
+        long classWeightsHeld = 0;
         for (Checkpoint.Tensor tensor : checkpoint.tensors()) {
             held += tensor.values().length;
+            if (tensor.name().startsWith("lsoftmax.weight")) {
+                classWeightsHeld += tensor.values().length;
+            }
         }
         long expected = Network.parameterCount(architecture);
-        if (held != expected) {
+        long classWeights = (long) architecture.classes() * architecture.featureDimension();
+        // a part of a set (ShardSets) holds the whole trunk and some blocks of W: never more than the whole network
+        boolean part = classWeightsHeld < classWeights && held - classWeightsHeld == expected - classWeights
+                && classWeightsHeld % architecture.featureDimension() == 0 && classWeightsHeld > 0;
+        if (held != expected && !part) {
             throw new InvalidInputException(file + ": its configuration describes the network " + architecture + " of "
                     + expected + " parameters, but the file holds " + held);
         }

@@ -65,7 +65,7 @@ public final class RunDirectory implements AutoCloseable {
     public static final String LOCK_FILE = ".lock";
     /** Every file a run writes into its folder (the two pictures are drawn by plot.RunPictures). */
     public static final List<String> RUN_FILES = List.of(MANIFEST_FILE, MetricsCsv.FILE_NAME, CheckpointFiles.LAST_FILE,
-            CheckpointFiles.PREVIOUS_FILE, FeaturesCsv.FILE_NAME, "curves.png", "features.png");
+            CheckpointFiles.PREVIOUS_FILE, FeaturesCsv.FILE_NAME, "curves.png", "features.png", ShardSets.LAST_SET_FILE, ShardSets.FOLDER);
     /** The run files that hold results: a folder with any of them holds a run (a manifest alone is a start that saved nothing). */
     private static final List<String> RESULT_FILES = RUN_FILES.subList(1, RUN_FILES.size());
     /** The probe file of {@link OutputFolders#prepare}, left behind only by a kill. */
@@ -157,9 +157,14 @@ public final class RunDirectory implements AutoCloseable {
         RunDirectory run = lock(directory);
         try {
             Checkpoint checkpoint = CheckpointFormat.read(checkpointFile);
-            Path source = checkpointFile.toAbsolutePath().getParent();
+            Path source = ShardSets.isSet(checkpointFile) ? ShardSets.runFolderOf(checkpointFile) : checkpointFile.toAbsolutePath().getParent();
             run.checkpoint = checkpoint;
             run.checkpointFile = checkpointFile;
+            if (sameFile(source, directory) && ShardSets.isSet(checkpointFile)) {
+                throw new InvalidInputException(checkpointFile + " is a checkpoint set of a job of several processes: it continues as a "
+                        + "job in its folder (bin/lsoftmax-mpi -np K train --resume --out " + directory + "), or in one process "
+                        + "in a new folder (--out NEW)");
+            }
             if (sameFile(source, directory)) {
                 run.checkNothingNewerIsReplaced(overwrite);
                 Manifest manifest = Manifest.read(directory);
@@ -201,6 +206,50 @@ public final class RunDirectory implements AutoCloseable {
             run.close();
             throw e;
         }
+    }
+
+    /**
+     * Rank 0's folder of a data-parallel job's resume ({@link ShardSets}): locked now, before the ranks
+     * look at their checkpoint sets; {@link #continueSet} then checks the set they restored.
+     */
+    public static RunDirectory forSetResume(Path directory) {
+        return lock(directory);
+    }
+
+    /**
+     * Continues the checkpoint set {@code manifest} of this folder, which the job restored ({@code part} is
+     * rank 0's part): checks the history against it, and refuses to go back to a set older than another
+     * whole one of the folder (which it would replace) unless {@code overwrite}.
+     */
+    public void continueSet(Checkpoint part, Path manifest, boolean overwrite) {
+        requireOpen();
+        checkpoint = part;
+        checkpointFile = manifest;
+        for (int epoch : ShardSets.setEpochs(directory)) {
+            if (epoch > part.epochsCompleted() && Files.exists(ShardSets.setFolder(directory, epoch).resolve(ShardSets.SET_FILE))
+                    && !overwrite) {
+                throw new InvalidInputException(ShardSets.setFolder(directory, epoch) + " (epoch " + epoch + ") is newer than " + manifest
+                        + " (epoch " + part.epochsCompleted() + "), and resuming from the older set would replace it: resume from the "
+                        + "newest (--resume without a file), or take the run back with --overwrite");
+            }
+        }
+        Manifest runManifest = Manifest.read(directory);
+        historyFolder = directory;
+        historyStart = runManifest == null ? 0 : runManifest.historyStartsAfterEpoch();
+        history(part);
+        if (runManifest == null) {
+            manifestToWrite = Manifest.create("resumed from " + manifest + " (epoch " + part.epochsCompleted() + ") in a folder without "
+                    + MANIFEST_FILE, 0);
+        }
+    }
+
+    /** The end of an epoch of a data-parallel job (rank 0): metrics.csv alone, atomically; the checkpoints are {@link ShardSets}'. */
+    public void saveMetrics(List<EpochMetrics> history) {
+        requireOpen();
+        if (!begun) {
+            throw new IllegalStateException("saveMetrics before begin");
+        }
+        MetricsCsv.write(directory.resolve(MetricsCsv.FILE_NAME), history);
     }
 
     /** The folder. */
@@ -266,7 +315,7 @@ public final class RunDirectory implements AutoCloseable {
             String description = describeRun();
             for (Path file : filesToReplace) {
                 try {
-                    Files.deleteIfExists(file);
+                    deleteTree(file);
                 } catch (IOException e) {
                     throw new UncheckedIOException("--overwrite: cannot delete " + file, e);
                 }
@@ -559,6 +608,18 @@ public final class RunDirectory implements AutoCloseable {
         } catch (IOException e) {
             return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
         }
+    }
+
+    /** Deletes a run file, or the folder of the checkpoint sets with what is in it. */
+    private static void deleteTree(Path file) throws IOException {
+        if (Files.isDirectory(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(file)) {
+                for (Path entry : entries) {
+                    deleteTree(entry);
+                }
+            }
+        }
+        Files.deleteIfExists(file);
     }
 
     private static long sizeOf(Path file) {

@@ -4,7 +4,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 import org.lsoftmax.InvalidInputException;
+import org.lsoftmax.StepProfile;
 import org.lsoftmax.data.Dataset;
 import org.lsoftmax.data.Normalization;
 import org.lsoftmax.data.TrainTestData;
@@ -17,10 +19,12 @@ import org.lsoftmax.head.ShardOptions;
 import org.lsoftmax.head.select.HeadFactory;
 import org.lsoftmax.linalg.MatrixProducts;
 import org.lsoftmax.linalg.Sgemm;
+import org.lsoftmax.linalg.WorkerPool;
 import org.lsoftmax.math.SplitMix64;
 import org.lsoftmax.model.Architecture;
 import org.lsoftmax.model.Network;
 import org.lsoftmax.model.Parameter;
+import org.lsoftmax.model.RowSelection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,13 +67,22 @@ public final class Trainer implements AutoCloseable {
     private final MatrixProducts products;
     private final Network network;
     private final Head head;
+    /** The job this trainer is one process of (docs/SCALING.md, "Training across processes"); null for a run of one process. */
+    private final DataParallel job;
+    /** A job's checkpoint sets (every rank writes its part); null for one process, or when nothing is written. */
+    private final ShardSets shardSets;
+    /** The rows of each batch this process's trunk computes: all of them, or the job's share. */
+    private final int ownRows;
     private final SgdMomentum optimizer;
+    /** The head's rows touched per step ({@code head::touchedRows}, made once: no allocation per step). */
+    private final Function<Parameter, RowSelection> touchedRows;
     private final DivergenceGuard guard = new DivergenceGuard();
     private final List<EpochMetrics> history = new ArrayList<>();
     private boolean showProgress = true;
     private int epochsCompleted;
     private long iteration;
     private BatchHook batchHook;
+    private List<Parameter> trunk;
     /** Weights and momentum of the last state known to be good: end of an epoch, start or resume of the run. */
     private Checkpoint lastGoodSnapshot;
     /** The newest intact checkpoint file (written or resumed from) and its epoch; null when there is none. */
@@ -78,6 +91,11 @@ public final class Trainer implements AutoCloseable {
 
     private Trainer(TrainConfig config, TrainTestData rawData, Normalization normalization, PassOptions passOptions,
             ShardOptions shardOptions, RunDirectory runDirectory, boolean ownsRunDirectory) {
+        this(config, rawData, normalization, passOptions, shardOptions, runDirectory, ownsRunDirectory, null, null);
+    }
+
+    private Trainer(TrainConfig config, TrainTestData rawData, Normalization normalization, PassOptions passOptions,
+            ShardOptions shardOptions, RunDirectory runDirectory, boolean ownsRunDirectory, DataParallel job, Path jobFolder) {
         this.config = config;
         this.normalization = normalization;
         this.runDirectory = runDirectory;
@@ -89,18 +107,34 @@ public final class Trainer implements AutoCloseable {
             throw new InvalidInputException("batch size " + config.batchSize() + " is larger than the " + train.size()
                     + " training samples");
         }
+        this.job = job;
+        this.shardSets = job != null && jobFolder != null ? new ShardSets(jobFolder, job.collective()) : null;
+        this.ownRows = job == null ? config.batchSize() : job.ownRows(config.batchSize());
+        if (job != null && config.batchSize() < job.size()) {
+            throw new InvalidInputException("--batch " + config.batchSize() + " cannot give each of the job's " + job.size()
+                    + " processes a row");
+        }
         this.products = new Sgemm(passOptions.threads());
         try {
-            this.network = new Network(new Architecture(train.dimension(), config.hidden(), config.featureDimension(),
-                    train.classes()), config.batchSize(), products, shardOptions.shards());
-            // one shard, no sampling: a MarginHead, as always; else the class-sharded head (docs/SCALING.md)
-            this.head = HeadFactory.create(config.passName(), new HeadShape(config.batchSize(), config.featureDimension(), train.classes()),
-                    config.lossAt(0), passOptions, shardOptions.withSeed(config.seed()), network.classWeightShards());
+            Architecture architecture = new Architecture(train.dimension(), config.hidden(), config.featureDimension(), train.classes());
+            HeadShape headShape = new HeadShape(config.batchSize(), config.featureDimension(), train.classes());
+            if (job == null) {
+                this.network = new Network(architecture, config.batchSize(), products, shardOptions.shards());
+                // one shard, no sampling: a MarginHead, as always; else the class-sharded head (docs/SCALING.md)
+                this.head = HeadFactory.create(config.passName(), headShape, config.lossAt(0), passOptions,
+                        shardOptions.withSeed(config.seed()), network.classWeightShards());
+            } else {
+                // this process's replica of the trunk on its rows, and its block of W (Partial FC)
+                this.network = Network.forShard(architecture, (config.batchSize() + job.size() - 1) / job.size(), products, job.size(), job.rank());
+                this.head = HeadFactory.createDistributed(config.passName(), headShape, config.lossAt(0), passOptions,
+                        shardOptions.withSeed(config.seed()), network.classWeightShards().get(0), job.collective());
+            }
         } catch (RuntimeException | Error e) {
             products.close(); // its worker threads would outlive a trainer that never existed
             throw e;
         }
-        this.optimizer = new SgdMomentum(config.momentum(), config.weightDecay());
+        this.optimizer = new SgdMomentum(config.momentum(), config.weightDecay(), ((Sgemm) products).workers());
+        this.touchedRows = head::touchedRows;
     }
 
     /**
@@ -145,15 +179,7 @@ public final class Trainer implements AutoCloseable {
             }
             throw e;
         }
-        try {
-            trainer.network.initialise(SplitMix64.forStream(config.seed(), INIT_STREAM));
-            trainer.lastGoodSnapshot = trainer.checkpoint();
-            trainer.beginWriting();
-        } catch (RuntimeException | Error e) {
-            trainer.close();
-            throw e;
-        }
-        return trainer;
+        return trainer.initialiseFresh();
     }
 
     /**
@@ -204,21 +230,8 @@ public final class Trainer implements AutoCloseable {
                 throw new InvalidInputException(source + " holds W in " + checkpoint.classShards() + " shard(s), --shards asks for " + shards.shards()
                         + ": resume with --shards " + checkpoint.classShards());
             }
-            int dataClasses = rawData.restrictedTo(checkpoint.config().trainClasses()).classes();
-            if (rawData.dimension() != checkpoint.inputSize() || dataClasses != checkpoint.classes()) {
-                throw new InvalidInputException(source + " was trained on " + checkpoint.inputSize() + " features and "
-                        + checkpoint.classes() + " classes, the data has " + rawData.dimension() + " and " + dataClasses);
-            }
-            if (epochs < checkpoint.epochsCompleted()) {
-                throw new InvalidInputException(source + " is at epoch " + checkpoint.epochsCompleted() + ": a total of "
-                        + epochs + " epochs is fewer than are done");
-            }
+            checkResumable(checkpoint, source, epochs, rawData);
             TrainConfig config = checkpoint.config().withEpochs(epochs).withPassName(passName);
-            OffendingValue nonFinite = checkpoint.firstNonFinite();
-            if (nonFinite != null) {
-                throw new InvalidInputException(source + ": checkpoint holds a non-finite value: " + nonFinite.summary()
-                        + " at index " + nonFinite.index());
-            }
             trainer = new Trainer(config, rawData, checkpoint.normalization(), passOptions, shards, run, ownsRun);
         } catch (RuntimeException | Error e) {
             if (ownsRun) {
@@ -227,12 +240,7 @@ public final class Trainer implements AutoCloseable {
             throw e;
         }
         try {
-            checkpoint.restoreInto(trainer.network, source);
-            trainer.epochsCompleted = checkpoint.epochsCompleted();
-            trainer.iteration = checkpoint.iteration();
-            trainer.lastGoodSnapshot = trainer.checkpoint();
-            trainer.lastGoodCheckpointFile = source;
-            trainer.lastGoodCheckpointEpoch = checkpoint.epochsCompleted();
+            trainer.restoreState(checkpoint, source);
             if (run != null) {
                 trainer.history.addAll(run.history(checkpoint));
             }
@@ -245,10 +253,109 @@ public final class Trainer implements AutoCloseable {
         return trainer;
     }
 
+    /**
+     * A fresh run as process {@code job.rank()} of a data-parallel job of {@code job.size()} (every process
+     * calls it with the same arguments but {@code run}): this process's replica of the trunk and block
+     * {@code job.rank()} of W, initialised to their values in the single-process network of the same seed.
+     *
+     * @param run       rank 0: the run folder, which it opened (and closes, after the trainer); the other ranks: null
+     * @param jobFolder the run folder's path on this process's host, where its part of each checkpoint set goes; null writes none (tests)
+     */
+    public static Trainer startDistributed(TrainConfig config, TrainTestData rawData, PassOptions passOptions, ShardOptions shardOptions,
+            DataParallel job, RunDirectory run, Path jobFolder) {
+        Normalization normalization = Normalization.fit(rawData.restrictedTo(config.trainClasses()).train());
+        Trainer trainer = new Trainer(config, rawData, normalization, passOptions, shardOptions.withShards(job.size()), run, false, job,
+                jobFolder);
+        return trainer.initialiseFresh();
+    }
+
+    /**
+     * Continues a data-parallel run from the checkpoint set the job restored ({@link ShardSets#resume}: this
+     * process's part); {@code run} (rank 0) checks the run's history against it. As
+     * {@link #resume(Checkpoint, Path, int, String, TrainTestData, PassOptions, Path)} otherwise.
+     */
+    public static Trainer resumeDistributed(ShardSets.Restored restored, int epochs, String passName, TrainTestData rawData,
+            PassOptions passOptions, ShardOptions shardOptions, DataParallel job, RunDirectory run, Path jobFolder, boolean overwrite) {
+        Checkpoint part = restored.part();
+        Path source = restored.manifest();
+        checkResumable(part, source, epochs, rawData);
+        TrainConfig config = part.config().withEpochs(epochs).withPassName(passName);
+        Trainer trainer = new Trainer(config, rawData, part.normalization(), passOptions, shardOptions.withShards(job.size()), run, false,
+                job, jobFolder);
+        try {
+            trainer.restoreState(part, source);
+            if (run != null) {
+                // a fall-back from a damaged newer set replaces it, as going back with --overwrite does
+                run.continueSet(part, source, overwrite || restored.fellBack());
+                trainer.history.addAll(run.history(part));
+            }
+            if (trainer.shardSets != null) {
+                trainer.shardSets.discardNewerThan(part.epochsCompleted());
+            }
+            trainer.beginWriting();
+        } catch (RuntimeException | Error e) {
+            trainer.close();
+            throw e;
+        }
+        if (job.isLeader()) {
+            LOG.info("Resuming the job of {} processes from {} after epoch {} (iteration {})", job.size(), source, trainer.epochsCompleted,
+                    trainer.iteration);
+        }
+        return trainer;
+    }
+
+    /** What a resume needs of a checkpoint: the data's shape, a total of epochs not below its own, finite values. */
+    private static void checkResumable(Checkpoint checkpoint, Path source, int epochs, TrainTestData rawData) {
+        int dataClasses = rawData.restrictedTo(checkpoint.config().trainClasses()).classes();
+        if (rawData.dimension() != checkpoint.inputSize() || dataClasses != checkpoint.classes()) {
+            throw new InvalidInputException(source + " was trained on " + checkpoint.inputSize() + " features and "
+                    + checkpoint.classes() + " classes, the data has " + rawData.dimension() + " and " + dataClasses);
+        }
+        if (epochs < checkpoint.epochsCompleted()) {
+            throw new InvalidInputException(source + " is at epoch " + checkpoint.epochsCompleted() + ": a total of "
+                    + epochs + " epochs is fewer than are done");
+        }
+        OffendingValue nonFinite = checkpoint.firstNonFinite();
+        if (nonFinite != null) {
+            throw new InvalidInputException(source + ": checkpoint holds a non-finite value: " + nonFinite.summary()
+                    + " at index " + nonFinite.index());
+        }
+    }
+
+    /** A fresh run's state: the weights from the seed, the snapshot, the run folder begun; the trainer closed if any fails. */
+    private Trainer initialiseFresh() {
+        try {
+            network.initialise(SplitMix64.forStream(config.seed(), INIT_STREAM));
+            lastGoodSnapshot = checkpoint();
+            beginWriting();
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+        return this;
+    }
+
+    /** A resumed run's state from {@code checkpoint}: weights, momentum, epoch and iteration, the snapshot and the last good file. */
+    private void restoreState(Checkpoint checkpoint, Path source) {
+        checkpoint.restoreInto(network, source);
+        epochsCompleted = checkpoint.epochsCompleted();
+        iteration = checkpoint.iteration();
+        lastGoodSnapshot = checkpoint();
+        lastGoodCheckpointFile = source;
+        lastGoodCheckpointEpoch = checkpoint.epochsCompleted();
+    }
+
     /** Checks the run folder's room for this network's checkpoints, and starts the run there ({@link RunDirectory#begin}). */
     private void beginWriting() {
         if (runDirectory != null) {
             runDirectory.begin(CheckpointFormat.sizeOf(lastGoodSnapshot));
+        }
+        if (job != null) {
+            // rank 0 first (it may replace an old run's files with --overwrite), then the others make their folder
+            job.collective().barrier();
+            if (runDirectory == null && shardSets != null) {
+                shardSets.prepare(3 * CheckpointFormat.sizeOf(lastGoodSnapshot));
+            }
         }
     }
 
@@ -271,15 +378,22 @@ public final class Trainer implements AutoCloseable {
 
     /** Trains until {@code config.epochs()} epochs are done; returns the metrics of every epoch of the run. */
     public List<EpochMetrics> run() {
-        LOG.info("Network {}; loss {}, schedule {}, pass {}, batch {}, lr {} (steps at epochs {}), seed {}",
+        if (job == null || job.isLeader()) {
+            LOG.info("Network {}; loss {}, schedule {}, pass {}, batch {}, lr {} (steps at epochs {}), seed {}{}",
                 network.architecture(), config.loss() + warmupText(), ScheduleText.format(config.schedule()), config.passName(),
-                config.batchSize(), config.learningRate(), config.learningRateSteps(), config.seed());
+                config.batchSize(), config.learningRate(), config.learningRateSteps(), config.seed(),
+                job == null ? "" : "; a job of " + job.size() + " processes, each the trunk on its rows of every batch and one block of the "
+                        + "classes: " + head.description());
+        }
         while (epochsCompleted < config.epochs()) {
             trainEpoch();
         }
-        if (runDirectory != null && config.featureDimension() == 2) {
-            FeaturesCsv.write(runDirectory.directory().resolve(FeaturesCsv.FILE_NAME), test.labels(),
-                    evaluateTest(true).features());
+        // in a job, every rank evaluates (rank 0 writes): the features are all-gathered
+        if (config.featureDimension() == 2 && (job == null ? runDirectory != null : shardSets != null)) {
+            Evaluation withFeatures = evaluateTest(true);
+            if (runDirectory != null) {
+                FeaturesCsv.write(runDirectory.directory().resolve(FeaturesCsv.FILE_NAME), test.labels(), withFeatures.features());
+            }
         }
         return List.copyOf(history);
     }
@@ -297,15 +411,19 @@ public final class Trainer implements AutoCloseable {
         int dimension = train.dimension();
         double scheduledLearningRate = config.learningRateAt(epoch);
 
+        StepProfile.reset();
+        long shuffleStart = StepProfile.now();
         int[] order = new int[train.size()];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
         SplitMix64.forStream(config.seed(), epoch).shuffle(order);
+        StepProfile.record("epoch: shuffle", shuffleStart);
 
         guard.startEpoch();
-        StepBuffers step = new StepBuffers(batchSize, dimension);
-        ProgressBar progress = showProgress
+        StepBuffers step = new StepBuffers(ownRows, dimension, ((Sgemm) products).workers());
+        int firstOwnRow = job == null ? 0 : job.rowStart(batchSize);
+        ProgressBar progress = showProgress && (job == null || job.isLeader())
                 ? ProgressBar.onStderr(String.format(Locale.ROOT, "epoch %d/%d", epoch, config.epochs()),
                         (long) batches * batchSize)
                 : null;
@@ -315,12 +433,11 @@ public final class Trainer implements AutoCloseable {
         double beta = Double.NaN;
         double learningRate = scheduledLearningRate;
         long startNanos = System.nanoTime();
+        long[] exchangedBefore = job == null ? null : job.exchanged();
         for (int b = 0; b < batches; b++) {
-            for (int i = 0; i < batchSize; i++) {
-                int sample = order[b * batchSize + i];
-                System.arraycopy(train.features(), sample * dimension, step.input, i * dimension, dimension);
-                step.labels[i] = train.labels()[sample];
-            }
+            long phaseStart = StepProfile.now();
+            step.gather(train, order, b * batchSize + firstOwnRow);
+            StepProfile.record("batch: gather rows", phaseStart);
             if (batchHook != null) {
                 batchHook.beforeStep(epoch, iteration, b, step.input, step.labels);
             }
@@ -330,7 +447,9 @@ public final class Trainer implements AutoCloseable {
             head.setIteration(iteration);
             OffendingValue problem = computeStep(step, beta, learningRate);
             if (problem == null) {
-                optimizer.step(network.parameters(), learningRate, head::touchedRows);
+                phaseStart = StepProfile.now();
+                optimizer.step(network.parameters(), learningRate, touchedRows);
+                StepProfile.record("optimizer: step", phaseStart);
                 guard.stepApplied();
                 appliedSteps++;
                 lossSum += step.loss;
@@ -346,11 +465,24 @@ public final class Trainer implements AutoCloseable {
         if (progress != null) {
             progress.finish();
         }
-        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        long loopNanos = System.nanoTime() - startNanos;
+        double seconds = loopNanos / 1e9;
+        if (StepProfile.ENABLED) {
+            StepProfile.printAndReset(System.err, String.format(Locale.ROOT, "epoch %d, %d steps of batch %d", epoch,
+                    batches, batchSize), loopNanos, batches, products instanceof Sgemm sgemm ? sgemm.threads() : 1);
+        }
         long samples = (long) appliedSteps * batchSize;
-        Evaluation evaluation = Evaluator.evaluate(network, test, products, false, config.loss());
+        if (job != null && job.isLeader() && batches > 0) {
+            long[] exchanged = job.exchanged();
+            LOG.info(String.format(Locale.ROOT, "epoch %d: rank 0 per training step: %.1f ms; %s", epoch, 1e3 * seconds / batches,
+                    DataParallel.exchangeText(exchangedBefore, exchanged, batches)));
+        }
+        Evaluation evaluation = evaluate(false);
         Checkpoint state = Checkpoint.capture(config, normalization, network, epoch, iteration);
         refuseToSaveBadState(epoch, state, evaluation);
+        if (job != null) {
+            job.checkReplicasEqual(trunkParameters());
+        }
         epochsCompleted = epoch;
         lastGoodSnapshot = state;
         EpochMetrics metrics = new EpochMetrics(epoch, iteration, learningRate, beta,
@@ -358,34 +490,81 @@ public final class Trainer implements AutoCloseable {
                 appliedSteps == 0 ? Double.NaN : (double) correct / samples, evaluation.loss(), evaluation.accuracy(),
                 evaluation.meanOwnAngle(), evaluation.meanNearestOtherAngle(), seconds, samples / seconds);
         history.add(metrics);
-        LOG.info(String.format(Locale.ROOT,
+        if (job == null || job.isLeader()) {
+            LOG.info(String.format(Locale.ROOT,
                 "epoch %d/%d  lr %.3g  beta %.3g  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  "
                         + "angle to own class %.1f deg, to nearest other %.1f deg  %.1f s, %.0f samples/s",
                 epoch, config.epochs(), learningRate, beta, metrics.trainLoss(), 100 * metrics.trainAccuracy(),
                 metrics.testLoss(), 100 * metrics.testAccuracy(), metrics.meanOwnAngle(),
                 metrics.meanNearestOtherAngle(), seconds, metrics.samplesPerSecond()));
-        if (appliedSteps < batches) {
-            LOG.warn("epoch {}: {} of {} steps diverged and were not applied (see the warnings above)", epoch,
-                    batches - appliedSteps, batches);
+            if (appliedSteps < batches) {
+                LOG.warn("epoch {}: {} of {} steps diverged and were not applied (see the warnings above)", epoch,
+                        batches - appliedSteps, batches);
+            }
         }
-        if (runDirectory != null) {
+        if (job == null && runDirectory != null) {
             runDirectory.saveEpoch(history, state);
             lastGoodCheckpointFile = runDirectory.lastCheckpointFile();
             lastGoodCheckpointEpoch = epoch;
+        } else if (job != null) {
+            // metrics.csv first (rank 0), as a run of one process writes it before its checkpoint; then the set
+            if (runDirectory != null) {
+                runDirectory.saveMetrics(history);
+            }
+            if (shardSets != null) {
+                lastGoodCheckpointFile = shardSets.save(state);
+                lastGoodCheckpointEpoch = epoch;
+            }
         }
         return metrics;
     }
 
     /** The buffers of one training step, and what it measured. */
     private static final class StepBuffers {
+        /** Rows per chunk of the gather on the worker pool (random rows of a large array: latency-bound, so two threads help). */
+        private static final int GATHER_ROWS = 32;
+
         final float[] input;
         final int[] labels;
         double loss;
         int correct;
+        private final WorkerPool workers;
+        private final WorkerPool.ChunkTask gatherChunk = (chunk, worker) -> gatherRows(chunk * GATHER_ROWS,
+                (chunk + 1) * GATHER_ROWS);
+        // the gather in progress
+        private Dataset source;
+        private int[] order;
+        private int offset;
 
-        StepBuffers(int batchSize, int dimension) {
+        StepBuffers(int batchSize, int dimension, WorkerPool workers) {
             input = new float[batchSize * dimension];
             labels = new int[batchSize];
+            this.workers = workers;
+        }
+
+        /** Copies samples {@code order[offset .. offset + batch - 1]} of {@code data} into input and labels. */
+        void gather(Dataset data, int[] sampleOrder, int first) {
+            source = data;
+            order = sampleOrder;
+            offset = first;
+            if ((long) labels.length * data.dimension() < 1 << 15) {
+                gatherRows(0, labels.length); // small: a fork-join would cost more than the copy
+            } else {
+                workers.runChunks(gatherChunk, (labels.length + GATHER_ROWS - 1) / GATHER_ROWS);
+            }
+            source = null;
+            order = null;
+        }
+
+        private void gatherRows(int from, int to) {
+            int dimension = source.dimension();
+            float[] features = source.features();
+            int[] sourceLabels = source.labels();
+            for (int i = from; i < Math.min(to, labels.length); i++) {
+                int sample = order[offset + i];
+                System.arraycopy(features, sample * dimension, input, i * dimension, dimension);
+                labels[i] = sourceLabels[sample];
+            }
         }
     }
 
@@ -396,46 +575,92 @@ public final class Trainer implements AutoCloseable {
      * @return the first offending value, or null when the step may be applied
      */
     private OffendingValue computeStep(StepBuffers step, double beta, double learningRate) {
-        int batchSize = config.batchSize();
         int featureDimension = config.featureDimension();
         List<Parameter> classWeights = head.weightParameters();
+        long start = StepProfile.now();
         network.zeroGradients();
-        float[] features = network.features(step.input, batchSize);
-        OffendingValue problem = OffendingValue.firstNonFiniteInRows("features", features, batchSize, featureDimension);
+        StepProfile.record("zero gradients", start);
+        float[] features = network.features(step.input, ownRows);
+        start = StepProfile.now();
+        OffendingValue problem = OffendingValue.firstNonFiniteInRows("features", features, ownRows, featureDimension);
+        StepProfile.record("guard: features finite", start);
+        problem = agree(problem, "features");
         if (problem != null) {
             return problem;
         }
+        start = StepProfile.now();
         try {
             step.loss = head.forward(features, step.labels, beta);
         } catch (HeadOverflowException overflow) {
-            return OffendingValue.scalar("loss", overflow.loss());
+            return OffendingValue.scalar("loss", overflow.loss()); // the whole batch's loss: the same verdict on every rank
         }
+        StepProfile.record("head forward", start);
         if (!Double.isFinite(step.loss)) {
             return OffendingValue.scalar("loss", step.loss);
         }
+        start = StepProfile.now();
         float[] featureGradient = head.backward();
-        problem = OffendingValue.firstNonFiniteInRows("gradient of features", featureGradient, batchSize, featureDimension);
+        StepProfile.record("head backward", start);
+        start = StepProfile.now();
+        problem = OffendingValue.firstNonFiniteInRows("gradient of features", featureGradient, ownRows, featureDimension);
         for (int k = 0; k < classWeights.size() && problem == null; k++) {
             problem = OffendingValue.firstNonFinite("gradient of " + classWeights.get(k).name(), classWeights.get(k).gradient(),
                     classWeights.get(k).size());
         }
+        StepProfile.record("guard: dF, dW finite", start);
+        problem = agree(problem, "a gradient of the head");
         if (problem != null) {
             return problem;
         }
         // training accuracy with the plain logits, as prediction does (before this step's update)
+        start = StepProfile.now();
         step.correct = head.correct();
-        network.backward(featureGradient, batchSize);
+        StepProfile.record("head correct (predictions)", start);
+        network.backward(featureGradient, ownRows);
         List<Parameter> parameters = network.parameters();
+        if (job != null) {
+            start = StepProfile.now();
+            job.sumGradients(trunkParameters()); // each replica saw its rows; the loss is the whole batch's
+            StepProfile.record("job: sum the trunk's gradients", start);
+        }
+        double maxChange = guard.policy().maxWeightChange();
+        // the fast check, one vectorised pass: every gradient, new momentum and new weight finite and
+        // no change above the limit; only when it fails do the scans below name the first offending value
+        start = StepProfile.now();
+        boolean safe = optimizer.isSafeStep(parameters, learningRate, maxChange, touchedRows);
+        StepProfile.record("guard + optimizer: isSafeStep", start);
+        if (safe) {
+            return agree(null, "an update"); // in a job every rank takes part in each verdict, also when its own check passed
+        }
         for (Parameter parameter : parameters) {
             if (!classWeights.contains(parameter)) { // its gradient is the head's dW, checked above
                 problem = OffendingValue.firstNonFinite("gradient of " + parameter.name(), parameter.gradient(),
                         parameter.size());
                 if (problem != null) {
-                    return problem;
+                    break;
                 }
             }
         }
-        return optimizer.checkStep(parameters, learningRate, guard.policy().maxWeightChange(), head::touchedRows);
+        if (problem == null) {
+            problem = optimizer.checkStep(parameters, learningRate, maxChange, touchedRows);
+        }
+        return agree(problem, "an update");
+    }
+
+    /**
+     * In a job of several processes, one verdict for the step from every rank's own check (every rank
+     * then skips or applies it together, see {@link DataParallel#agree}); a run of one process keeps its own.
+     */
+    private OffendingValue agree(OffendingValue local, String what) {
+        return job == null ? local : job.agree(local, what, job.rowStart(config.batchSize()));
+    }
+
+    /** The parameters outside the head: in a job of several processes, every rank's replica of the trunk. */
+    private List<Parameter> trunkParameters() {
+        if (trunk == null) {
+            trunk = DataParallel.trunkOf(network.parameters(), head.weightParameters());
+        }
+        return trunk;
     }
 
     /** Applies the divergence policy to a step that was not applied (see {@link DivergenceGuard}). */
@@ -470,7 +695,7 @@ public final class Trainer implements AutoCloseable {
      * the last good snapshot, and the checkpoint files stay as they are.
      */
     private void refuseToSaveBadState(int epoch, Checkpoint state, Evaluation evaluation) {
-        OffendingValue problem = state.firstNonFinite();
+        OffendingValue problem = job == null ? state.firstNonFinite() : job.agree(state.firstNonFinite(), "the state", 0);
         if (problem == null && !Double.isFinite(evaluation.loss())) {
             problem = OffendingValue.scalar("test loss", evaluation.loss());
         }
@@ -497,11 +722,21 @@ public final class Trainer implements AutoCloseable {
 
     /** Evaluates on the (normalised) test split. */
     public Evaluation evaluateTest(boolean keepFeatures) {
-        return Evaluator.evaluate(network, test, products, keepFeatures, config.loss());
+        return evaluate(keepFeatures);
+    }
+
+    private Evaluation evaluate(boolean keepFeatures) {
+        return job == null ? Evaluator.evaluate(network, test, products, keepFeatures, config.loss())
+                : DistributedEvaluator.evaluate(network, test, products, keepFeatures, config.loss(), job, config.batchSize());
     }
 
     public Network network() {
         return network;
+    }
+
+    /** Whether this trainer is one process of a data-parallel job. */
+    public boolean isDistributed() {
+        return job != null;
     }
 
     public TrainConfig config() {

@@ -76,6 +76,57 @@ class SgemmTest {
         }
     }
 
+    /**
+     * Bit for bit the scalar definition: each C element is {@code c = Math.fma(a(i, p), b(p, j), c)} for
+     * p = 0..k-1 in order, from 0 or from C. Shapes of the trunk (k = 784 cut into four slices, n = 784
+     * with a half column panel, m = 64 with few row panels) and awkward ones, 1, 2 and 3 threads.
+     */
+    @Test
+    void everyElementIsOneFmaChainInOrder() {
+        long seed = Seeds.draw();
+        Random random = new Random(seed);
+        int[][] shapes = {{256, 512, 784}, {512, 784, 256}, {256, 784, 512}, {64, 256, 256}, {256, 64, 256},
+            {256, 10, 64}, {10, 64, 256}, {129, 257, 63}, {7, 545, 520}, {300, 31, 129}, {33, 1000, 17}};
+        try (Sgemm three = new Sgemm(3)) {
+            for (int[] shape : shapes) {
+                int m = shape[0];
+                int n = shape[1];
+                int k = shape[2];
+                float[] a = randomArray(random, m * k);
+                float[] b = randomArray(random, n * k);
+                float[] c0 = randomArray(random, m * n);
+                for (Form form : Form.values()) {
+                    for (boolean accumulate : new boolean[] {false, true}) {
+                        float[] expected = fmaChain(form, a, b, c0, m, n, k, accumulate);
+                        for (Sgemm sgemm : new Sgemm[] {serial, parallel, three}) {
+                            float[] actual = c0.clone();
+                            multiply(sgemm, form, a, b, actual, m, n, k, accumulate);
+                            assertArrayEquals(expected, actual, form + " " + m + "x" + n + "x" + k + " accumulate="
+                                    + accumulate + ", " + sgemm.threads() + " threads (seed " + seed + ")");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The scalar twin: one float fma chain per element, p in order. */
+    static float[] fmaChain(Form form, float[] a, float[] b, float[] c, int m, int n, int k, boolean accumulate) {
+        float[] result = new float[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float sum = accumulate ? c[i * n + j] : 0f;
+                for (int p = 0; p < k; p++) {
+                    float aValue = form == Form.AT_B ? a[p * m + i] : a[i * k + p];
+                    float bValue = form == Form.A_BT ? b[j * k + p] : b[p * n + j];
+                    sum = Math.fma(aValue, bValue, sum);
+                }
+                result[i * n + j] = sum;
+            }
+        }
+        return result;
+    }
+
     @Test
     void leavesMemoryOutsideTheOutputAlone() {
         float[] a = {1, 2, 3, 4, 5, 6};          // 2 x 3

@@ -1,5 +1,6 @@
 package org.lsoftmax.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -99,6 +100,25 @@ class GradientCheckTest {
         for (int i = 0; i < once.length; i++) {
             assertTrue(Math.abs(dense.weight().gradient()[i] - 2 * once[i]) <= 1e-5f * (1 + Math.abs(once[i])));
         }
+    }
+
+    @Test
+    void zeroGradientsThenBackwardIsBackwardOntoZeros() {
+        Dense dense = new Dense("d", 5, 3, 4, true, products);
+        dense.initialise(random, 2.0);
+        float[] input = randomArray(20, 1.0);
+        float[] r = randomArray(12, 1.0);
+        dense.forward(input, 4);
+        java.util.Arrays.fill(dense.weight().gradient(), 0f);
+        java.util.Arrays.fill(dense.bias().gradient(), 0f);
+        dense.backward(r, 4);
+        float[] expectedWeight = dense.weight().gradient().clone();
+        float[] expectedBias = dense.bias().gradient().clone();
+        dense.backward(r, 4); // now twice the values
+        dense.zeroGradients();
+        dense.backward(r, 4);
+        assertArrayEquals(expectedWeight, dense.weight().gradient());
+        assertArrayEquals(expectedBias, dense.bias().gradient());
     }
 
     @Test

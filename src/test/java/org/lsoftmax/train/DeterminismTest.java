@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lsoftmax.data.SyntheticDataset;
 import org.lsoftmax.data.TrainTestData;
 import org.lsoftmax.head.PassOptions;
+import org.lsoftmax.head.ShardOptions;
 
 /**
  * Bit-for-bit reproducibility of training: across worker-thread counts (the jvm pass and the dense
@@ -98,6 +99,83 @@ class DeterminismTest {
             }
         }
         return differing;
+    }
+
+    /**
+     * The issue's network (784-512-256-64, batch 256) on synthetic data, 2 epochs of 4 steps: large
+     * enough that every parallel path of a step runs on the pool (the chunked products, the sweeps of
+     * the layers by rows and by columns, the batch gather, the optimizer's segments), and bit-identical
+     * for 1, 2 and 3 threads.
+     */
+    @Test
+    void theIssuesNetworkIsBitIdenticalForOneTwoAndThreeThreads() {
+        TrainTestData data = SyntheticDataset.create(7, 10, 784, 1024, 256, 0.3);
+        TrainConfig config = new TrainConfig(4, List.of(512, 256), 64, 256, 0.05, List.of(), 0.9, 5e-4, 2, 3,
+                new BetaSchedule.Geometric(100, 0.9, 1), "jvm");
+        List<int[]> reference = null;
+        for (int threads : new int[] {1, 2, 3}) {
+            try (Trainer trainer = Trainer.start(config, data, new PassOptions(threads, null), null)) {
+                trainer.showProgress(false).run();
+                assertEquals(8, trainer.iteration());
+                List<int[]> bits = bits(trainer.checkpoint());
+                if (reference == null) {
+                    reference = bits;
+                } else {
+                    assertSameBits(reference, bits, "784-512-256-64, 1 vs " + threads + " threads");
+                }
+            }
+        }
+    }
+
+    /**
+     * The class-sharded head (2 shards of W, each its own parameter) with and without sampled negatives
+     * (the optimizer's row-selection sweeps): bit-identical for 1, 2, 3 and 4 threads, as the unsharded head.
+     */
+    @Test
+    void theShardedHeadIsBitIdenticalForOneToFourThreads() {
+        for (ShardOptions shards : List.of(new ShardOptions(2, List.of(), 1.0, 0), new ShardOptions(2, List.of(), 0.5, 0))) {
+            List<int[]> reference = null;
+            // 4 threads: 2 per shard, the two shards' passes running their jobs on the shared pool at once
+            for (int threads : new int[] {1, 2, 3, 4}) {
+                try (Trainer trainer = Trainer.start(config("jvm"), DATA, new PassOptions(threads, null), shards, null)) {
+                    trainer.showProgress(false).run();
+                    assertEquals(45, trainer.iteration());
+                    List<int[]> bits = bits(trainer.checkpoint());
+                    if (reference == null) {
+                        reference = bits;
+                    } else {
+                        assertSameBits(reference, bits, shards + ", 1 vs " + threads + " threads");
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * A data-parallel job of 2 ranks in this JVM (threads joined by a LocalCollective, as
+     * DataParallelTrainingTest runs it): every rank's final state bit-identical for 1, 2 and 3 threads per
+     * rank. The ranks run at once, each with its own products and pass of the same thread count.
+     */
+    @Test
+    void aDataParallelJobIsBitIdenticalForOneTwoAndThreeThreadsPerRank() throws Exception {
+        List<List<int[]>> reference = null;
+        for (int threads : new int[] {1, 2, 3}) {
+            PassOptions options = new PassOptions(threads, null);
+            List<List<int[]>> ranks = DataParallelTrainingTest.runJob(2, job -> {
+                try (Trainer trainer = Trainer.startDistributed(config("jvm"), DATA, options, ShardOptions.NONE, job, null, null)) {
+                    trainer.showProgress(false).run();
+                    assertEquals(45, trainer.iteration());
+                    return bits(trainer.checkpoint());
+                }
+            });
+            if (reference == null) {
+                reference = ranks;
+            } else {
+                for (int rank = 0; rank < ranks.size(); rank++) {
+                    assertSameBits(reference.get(rank), ranks.get(rank), "job of 2, rank " + rank + ", 1 vs " + threads + " threads");
+                }
+            }
+        }
     }
 
     @Test

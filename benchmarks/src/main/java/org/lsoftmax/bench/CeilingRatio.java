@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  */
 public final class CeilingRatio {
 
-    private record Entry(String benchmark, Map<String, String> params, double medianMs, double errorMs, double minMs) {
+    record Entry(String benchmark, Map<String, String> params, double medianMs, double errorMs, double minMs) {
     }
 
     private CeilingRatio() {
@@ -118,7 +118,7 @@ public final class CeilingRatio {
     private static final Pattern ERROR = Pattern.compile("\"scoreError\"\\s*:\\s*([-0-9.eE+]+|\"NaN\")");
 
     /** Minimal reader for JMH's JSON: one block per result, split at "jmhVersion". */
-    private static List<Entry> parse(String json) {
+    static List<Entry> parse(String json) {
         List<Entry> entries = new ArrayList<>();
         String[] blocks = json.split("\"jmhVersion\"");
         for (int i = 1; i < blocks.length; i++) {

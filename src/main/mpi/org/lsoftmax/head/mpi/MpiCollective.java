@@ -57,6 +57,17 @@ public final class MpiCollective implements Collective, AutoCloseable {
         return size;
     }
 
+    /** What this rank handed to MPI for the other ranks (a collective's own part counts once per receiver: see {@link Mpi#bytesSent}). */
+    @Override
+    public long bytesSent() {
+        return mpi.bytesSent();
+    }
+
+    @Override
+    public long bytesReceived() {
+        return mpi.bytesReceived();
+    }
+
     /** The session underneath (its byte counters: what MPI was handed and gave back). */
     public Mpi mpi() {
         return mpi;

@@ -38,6 +38,11 @@ import uk.ac.manchester.tornado.api.types.collections.VectorFloat16;
  */
 final class DevicePlan implements AutoCloseable {
 
+    /** Held by a graph's first execution (its compilation), which must not run in two threads at once. */
+    private static final Object FIRST_EXECUTIONS = new Object();
+    /** Which of the plan's graphs have run once (their kernels are compiled). */
+    private final boolean[] compiledGraphs = new boolean[2]; // the step (one graph), or the shard forward and backward
+
     private static final Logger LOG = LoggerFactory.getLogger(DevicePlan.class);
 
     /** The graph of a plan for the single-pass stages: a whole training step. */
@@ -430,7 +435,18 @@ final class DevicePlan implements AutoCloseable {
             fault.fail(device, failingExecution);
         }
         lastGraph = -1;
-        TornadoExecutionResult result = plan.withGraph(graph).execute();
+        TornadoExecutionResult result;
+        if (compiledGraphs[graph]) {
+            result = plan.withGraph(graph).execute();
+        } else {
+            // a graph's first execution JIT-compiles its kernels; TornadoVM's compiler is not safe for two threads at
+            // once (the shards of the sharded head start together: seen as "unimplemented: field type FloatArray" and
+            // BufferOverflowException from one of them), so first executions take turns
+            synchronized (FIRST_EXECUTIONS) {
+                result = plan.withGraph(graph).execute();
+            }
+            compiledGraphs[graph] = true;
+        }
         lastGraph = graph;
         if (profiler && result != null && result.getProfilerResult() != null) {
             lastKernelNanos += Math.max(0, result.getProfilerResult().getDeviceKernelTime());

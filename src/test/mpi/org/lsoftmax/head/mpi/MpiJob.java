@@ -17,17 +17,17 @@ import java.util.concurrent.TimeUnit;
  * Open MPI is not installed they are reported skipped with that reason (ci/test.sh installs it when it
  * can).
  */
-final class MpiJob {
+public final class MpiJob {
 
     /** Output and exit status of a finished job. */
-    record Result(int exitCode, String output, double seconds) {
+    public record Result(int exitCode, String output, double seconds) {
     }
 
     private MpiJob() {
     }
 
     /** The mpirun on the PATH, or null. */
-    static Path mpirun() {
+    public static Path mpirun() {
         String path = System.getenv("PATH");
         if (path == null) {
             return null;
@@ -41,13 +41,13 @@ final class MpiJob {
         return null;
     }
 
-    static void assumeMpirun() {
+    public static void assumeMpirun() {
         assumeTrue(mpirun() != null,
                 "Open MPI is not installed (no mpirun on the PATH): apt-get install openmpi-bin libopenmpi-dev");
     }
 
     /** The job's command line. */
-    static List<String> command(int ranks, List<String> jvmFlags, String mainClass, List<String> args) {
+    public static List<String> command(int ranks, List<String> jvmFlags, String mainClass, List<String> args) {
         List<String> command = new ArrayList<>();
         command.add(mpirun().toString());
         if ("root".equals(System.getProperty("user.name"))) {
@@ -70,7 +70,7 @@ final class MpiJob {
     }
 
     /** Runs the job to its end (at most {@code timeoutSeconds}, then it is killed and the result says 137). */
-    static Result run(int ranks, List<String> jvmFlags, String mainClass, List<String> args, long timeoutSeconds)
+    public static Result run(int ranks, List<String> jvmFlags, String mainClass, List<String> args, long timeoutSeconds)
             throws IOException, InterruptedException {
         Path log = Files.createTempFile("mpi-job", ".log");
         try {
@@ -93,7 +93,7 @@ final class MpiJob {
     }
 
     /** The class path of this test JVM (surefire's, not its booter jar's). */
-    static String classPath() {
+    public static String classPath() {
         String surefire = System.getProperty("surefire.test.class.path");
         return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
     }
