@@ -62,6 +62,32 @@ public interface HeadPass extends AutoCloseable {
     void backward(float[] dx, float[] dw);
 
     /**
+     * One training step: {@link #forward} and then {@link #backward} of the same batch in one call, so that
+     * a pass can run the two as one (the tornado pass: one graph execution on its device). The results are
+     * those of the two calls; {@link #predict} and {@link #backward} work after it as after a forward (a
+     * second backward returns the same gradients).
+     *
+     * @param logits output N*C; may be null where {@link #logitsOptional()} says so (then they are not copied out)
+     * @param dx     output dL/dX, N*D
+     * @param dw     output dL/dW, C*D
+     * @return the mean cross-entropy loss over the batch
+     */
+    default double trainingStep(float[] x, float[] w, int[] labels, double beta, float[] logits, float[] dx, float[] dw) {
+        double lossValue = forward(x, w, labels, beta, logits);
+        backward(dx, dw);
+        return lossValue;
+    }
+
+    /**
+     * Whether {@link #trainingStep} accepts {@code logits = null}: true for a pass that keeps the logits on
+     * its device and copies them out only when given an array (tornado); false for the passes that compute
+     * them in the caller's array.
+     */
+    default boolean logitsOptional() {
+        return false;
+    }
+
+    /**
      * The class each sample of the most recent {@link #forward} is predicted to be: the index of the
      * largest plain logit (no margin: the margin is a training device; {@code w_j.x_i} for L-Softmax,
      * the scaled cosine for the normalising losses), the first one

@@ -11,6 +11,8 @@ import org.lsoftmax.model.Parameter;
  *
  * <p>One step: {@code loss = forward(F, y, beta)}; {@code dF = backward()} (which also adds dL/dW into
  * {@code W.gradient()}); {@code correct()} counts the samples whose plain-logit prediction is their label.
+ * The forward runs the pass's whole {@link HeadPass#trainingStep} (forward and backward: on the tornado
+ * pass one graph execution, the logits left on the device); backward hands out what it computed.
  */
 public final class MarginHead implements Head {
 
@@ -31,14 +33,15 @@ public final class MarginHead implements Head {
         }
         this.classWeights = classWeights;
         this.pass = pass;
-        this.logits = new float[shape.logitsSize()];
+        this.logits = pass.logitsOptional() ? null : new float[shape.logitsSize()];
         this.featureGradient = new float[shape.xSize()];
         this.weightGradient = new float[shape.wSize()];
         this.predictions = new int[shape.batch()];
     }
 
     /**
-     * The margin logits of a batch (kept in {@link #logits()}) and its mean loss.
+     * The margin loss of a batch and, in the same call, its gradients ({@link HeadPass#trainingStep}), which
+     * {@link #backward} hands out.
      *
      * @param features N x D, the trunk's output
      * @param labels   N labels (kept for {@link #correct}; the caller must not change them before)
@@ -46,7 +49,7 @@ public final class MarginHead implements Head {
     @Override
     public double forward(float[] features, int[] labels, double beta) {
         this.labels = labels;
-        return pass.forward(features, classWeights.value(), labels, beta, logits);
+        return pass.trainingStep(features, classWeights.value(), labels, beta, logits, featureGradient, weightGradient);
     }
 
     /**
@@ -55,7 +58,9 @@ public final class MarginHead implements Head {
      */
     @Override
     public float[] backward() {
-        pass.backward(featureGradient, weightGradient);
+        if (labels == null) {
+            throw new IllegalStateException("backward called before forward");
+        }
         float[] gradient = classWeights.gradient();
         for (int i = 0; i < gradient.length; i++) {
             gradient[i] += weightGradient[i];
@@ -87,7 +92,10 @@ public final class MarginHead implements Head {
         }
     }
 
-    /** The margin logits of the most recent forward (N x C). */
+    /**
+     * The margin logits of the most recent forward (N x C); null for a pass that keeps them on its device
+     * ({@link HeadPass#logitsOptional}: tornado).
+     */
     public float[] logits() {
         return logits;
     }

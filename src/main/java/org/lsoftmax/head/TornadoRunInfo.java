@@ -12,9 +12,19 @@ public interface TornadoRunInfo {
     /** Why the pass fell back to the JVM, or null while it runs on the device. */
     String fallbackReason();
 
-    /** Device kernel time of the most recent forward + backward (ns; 0 when not profiled or not on the device). */
+    /**
+     * Device kernel time of the most recent forward + backward (ns; 0 when not on the device or not
+     * profiled: {@code -Dlsoftmax.tornado.profiler=true}, off by default).
+     */
     long lastDeviceKernelNanos();
 
-    /** Kernel JIT compilation time so far (ns, as the TornadoVM profiler reports it). */
+    /** Kernel JIT compilation time so far (ns, as the TornadoVM profiler reports it; 0 when not profiled). */
     long compileNanos();
+
+    /**
+     * A count of TornadoVM graph executions ({@code execute()} calls) on the device plans the pass has
+     * used (a plan reused from the pool brings its earlier count: compare before and after). One per
+     * training step for the single-pass stages; two per shard step.
+     */
+    long graphExecutions();
 }

@@ -87,6 +87,11 @@ final class FallbackPass implements HeadPass, TornadoRunInfo {
     }
 
     @Override
+    public long graphExecutions() {
+        return 0;
+    }
+
+    @Override
     public long compileNanos() {
         return 0;
     }

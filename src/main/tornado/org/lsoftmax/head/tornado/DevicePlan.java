@@ -8,6 +8,7 @@ import org.lsoftmax.head.tornado.GridSizes.MatmulVariant;
 import org.lsoftmax.math.MarginMath;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
@@ -23,37 +24,35 @@ import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
 import uk.ac.manchester.tornado.api.types.collections.VectorFloat16;
 
 /**
- * The head on one TornadoVM device: the device buffers, two task graphs in ONE execution plan, and
- * the host copies. Graphs:
- * <ol>
- *   <li>{@value #FORWARD}: X, labels, beta and W (with its packed panels) to the device every
- *       execution; class norms, X W^T, the margin on the target logits, softmax cross-entropy; logits,
- *       the plain target logits (for predictions) and per-row losses to the host; X, W, G = dJ/df and
- *       the per-row backward terms stay on the device ({@code persistOnDevice}).</li>
- *   <li>{@value #BACKWARD}: consumes them ({@code consumeFromDevice}); dX = G W and dW = G^T X plus
- *       their target corrections; dX, dW to the host.</li>
- * </ol>
- * W goes to the device with every forward rather than FIRST_EXECUTION: the training loop changes it
- * every step, and it is O(C*D) next to the O(N*D*C) products. TornadoVM 5.2 hands persisted buffers
- * only from the graph executed last to the next one, so backward re-runs the forward graph when
- * another graph ran in between. Not thread-safe; one plan per pass.
+ * The head on one TornadoVM device: the device buffers, the task graphs in ONE execution plan, and the
+ * host copies. A plan for the single-pass stages has one graph, {@value #STEP}: forward and backward of a
+ * batch in one execution ({@link #step}; {@link #gradients} then only copies dX and dW out), so a
+ * training step costs one launch of the graph and G never leaves the device. A forward whose backward
+ * never comes pays for the backward kernels too (the passes' callers that run forward alone: eval without
+ * gradients; training always runs both). A plan for the shard stages has two graphs,
+ * {@value #SHARD_FORWARD} and {@value #SHARD_BACKWARD}: the whole head's lse_i comes from the other shards
+ * in between. W goes to the device with every execution rather than FIRST_EXECUTION: the training loop
+ * changes it on the host every step. TornadoVM 5.2 hands persisted buffers only from the graph executed
+ * last to the next one, so the shard backward re-runs the shard forward when another graph ran in
+ * between. Not thread-safe; one plan per pass.
  */
 final class DevicePlan implements AutoCloseable {
 
     /** Held by a graph's first execution (its compilation), which must not run in two threads at once. */
     private static final Object FIRST_EXECUTIONS = new Object();
     /** Which of the plan's graphs have run once (their kernels are compiled). */
-    private final boolean[] compiledGraphs = new boolean[2]; // forward, backward
+    private final boolean[] compiledGraphs = new boolean[2]; // the step (one graph), or the shard forward and backward
 
     private static final Logger LOG = LoggerFactory.getLogger(DevicePlan.class);
 
-    static final String FORWARD = "lsoftmaxForward";
-    static final String BACKWARD = "lsoftmaxBackward";
+    /** The graph of a plan for the single-pass stages: a whole training step. */
+    static final String STEP = "lsoftmaxStep";
     /** The graphs of a plan for the shard stages ({@code HeadPass.forwardShard}, {@code backwardShard}). */
     static final String SHARD_FORWARD = "lsoftmaxShardForward";
     static final String SHARD_BACKWARD = "lsoftmaxShardBackward";
-    private static final int FORWARD_GRAPH = 0;
-    private static final int BACKWARD_GRAPH = 1;
+    private static final int STEP_GRAPH = 0;
+    private static final int SHARD_FORWARD_GRAPH = 0;
+    private static final int SHARD_BACKWARD_GRAPH = 1;
     /**
      * {@code -Dlsoftmax.tornado.gradWPanels=true}: the softmax kernel also writes G in 16-class panels
      * and G^T X reads that copy (panel products only). Off by default: G^T X alone runs ~20% faster from
@@ -83,6 +82,7 @@ final class DevicePlan implements AutoCloseable {
     private final DoubleArray loss;               // LSoftmaxKernels.lossValues: kind, m, m1, m2, m3, s
     private final FloatArray logits;
     private final FloatArray plainTarget;       // the plain logit of each row's target entry before the margin replaced it
+    private final IntArray predictions;         // each row's plain-logit argmax (the single-pass step)
     private final FloatArray rowScale;          // a_i of (F1): s / |x_i| for the losses that normalise X, else 1
     private final DoubleArray rowLoss;
     private final FloatArray gradLogits;
@@ -115,6 +115,7 @@ final class DevicePlan implements AutoCloseable {
     private float[] forwardW;
     private int lastGraph = -1;
     private long lastKernelNanos;
+    private long graphExecutions;
     private long compileNanos;
 
     DevicePlan(HeadShape shape, TornadoDevice device, MatmulVariant variant, TornadoOptions options) {
@@ -145,6 +146,7 @@ final class DevicePlan implements AutoCloseable {
         loss = new DoubleArray(LSoftmaxKernels.LOSS_VALUES);
         logits = new FloatArray(grid.paddedBatch * grid.paddedClasses);
         plainTarget = new FloatArray(n);
+        predictions = new IntArray(n);
         rowScale = new FloatArray(n);
         rowLoss = new DoubleArray(n);
         gradLogits = new FloatArray(n * grid.paddedClasses);
@@ -170,63 +172,22 @@ final class DevicePlan implements AutoCloseable {
         Object logitsB = panels ? wPanelsByClass : w;
         Object gradXB = panels ? wPanelsByFeature : w;
         Object gradWB = panels ? xPanels : x;
-        // G row-major (A of G W and G^T X) and, with GRAD_W_PANELS, a copy in 16-class panels (A of G^T X,
-        // MatrixKernels.panelIndex): G^T X then reads A along contiguous runs instead of 40 KB strides.
-        int panelRun = MatrixKernels.LANES;
-        int panelStride = MatrixKernels.LANES * n;
-
-        TaskGraph forward;
-        TaskGraph backward;
+        TaskGraph[] graphs;
         if (shardStages) {
-            forward = shardForwardGraph(logitsB, n, c, d, cStride, panels);
-            backward = shardBackwardGraph(gradXB, gradWB, n, c, d, cStride, dStride, panels);
+            graphs = new TaskGraph[] {shardForwardGraph(logitsB, n, c, d, cStride, panels),
+                shardBackwardGraph(gradXB, gradWB, n, c, d, cStride, dStride, panels)};
         } else {
-            // Forward: W travels every execution (the training loop changes it every step; it is O(C*D),
-            // small next to the O(N*D*C) products), together with its packed panels.
-            forward = new TaskGraph(FORWARD)
-                    .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {x, labels, beta, loss, w, wPanelsByClass}
-                            : new Object[] {x, labels, beta, loss, w})
-                    .task("classNorms", LSoftmaxKernels::classNorms, w, loss, wNorms, classScale, c, d, grid.rowsExtent(c));
-            addMatmul(forward, "logits", x, logitsB, logits, n, c, d, d, 16 * d, 1, 16, 1, d, cStride);
-            forward.task("targetMargin", LSoftmaxKernels::targetMargin, x, w, labels, classScale, beta, loss, logits, plainTarget, rowScale, rowTerms,
-                            n, d, cStride, grid.rowsExtent(n))
-                    .task("softmaxCrossEntropy", LSoftmaxKernels::softmaxCrossEntropy, logits, labels, beta, loss, rowScale, classScale, gradLogits,
-                            gradPanels, rowLoss, rowTerms, n, c, cStride, panels && GRAD_W_PANELS ? 1 : 0, grid.rowsExtent(n))
-                    .transferToHost(DataTransferMode.EVERY_EXECUTION, logits, plainTarget, rowLoss)
-                    .persistOnDevice(x, w, labels, loss, gradLogits, gradPanels, rowTerms);
-
-            // Backward: X, W, labels, G and the per-row terms stay on the device from the forward graph,
-            // which always runs right before it (TornadoVM 5.2 hands buffers over from the graph executed last).
-            backward = new TaskGraph(BACKWARD)
-                    .consumeFromDevice(FORWARD, x, w, labels, loss, gradLogits, gradPanels, rowTerms)
-                    .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels ? new Object[] {wPanelsByFeature, xPanels, presentClasses, classStart, samplesByClass}
-                            : new Object[] {presentClasses, classStart, samplesByClass});
-            // dX = G W: A = G (N x C, row stride cStride), B(j, d) = W[j][d]
-            addMatmul(backward, "gradXMatmul", gradLogits, gradXB, gradX, n, d, c, cStride, 16 * cStride, 1, 16, d, 1, dStride);
-            // (F14) normalised vectors: the radial part of their gradient removed (a no-op for the other losses)
-            backward.task("gradXRadial", LSoftmaxKernels::removeRadialPart, x, gradX, loss, MarginMath.COSFACE, n, d, dStride, grid.rowsExtent(n));
-            backward.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, n, d, dStride, grid.elementColumnsExtent());
-            // dW = G^T X: A(j, i) = G[i][j], B(i, d) = X[i][d]
-            if (panels && GRAD_W_PANELS) {
-                // A(j, i) = G[i][j] from the panels copy: rows j run along a panel row, samples i 16 floats apart
-                addMatmul(backward, "gradWMatmul", gradPanels, gradWB, gradW, c, d, n, 1, panelStride, panelRun, panelRun * panelRun, d, 1, dStride);
-            } else {
-                addMatmul(backward, "gradWMatmul", gradLogits, gradWB, gradW, c, d, n, 1, 16, cStride, 16 * cStride, d, 1, dStride);
-            }
-            backward.task("gradWRadial", LSoftmaxKernels::removeRadialPart, w, gradW, loss, MarginMath.SPHEREFACE, c, d, dStride, grid.rowsExtent(c));
-            backward.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, presentClasses, classStart, samplesByClass, rowTerms, gradW, n, d, dStride,
-                    grid.elementColumnsExtent())
-                    .transferToHost(DataTransferMode.EVERY_EXECUTION, gradX, gradW);
+            graphs = new TaskGraph[] {stepGraph(logitsB, gradXB, gradWB, n, c, d, cStride, dStride, panels)};
         }
 
         deviceBytes = bytesOf(w, wNorms, classScale, wPanelsByClass, wPanelsByFeature, x, labels, beta, loss, logits, plainTarget, rowScale,
-                rowLoss, gradLogits, gradPanels, rowTerms, xPanels, classStart, presentClasses, samplesByClass, gradX, gradW)
+                predictions, rowLoss, gradLogits, gradPanels, rowTerms, xPanels, classStart, presentClasses, samplesByClass, gradX, gradW)
                 + (shardStages ? bytesOf(rowMax, rowSum, rowTarget, logSumExp) : 0);
         long expected = deviceBytes(shape, variant, shardStages);
         if (deviceBytes != expected) {
             throw new IllegalStateException("device buffers of " + shape + ": " + deviceBytes + " bytes, estimated " + expected);
         }
-        plan = new TornadoExecutionPlan(forward.snapshot(), backward.snapshot());
+        plan = new TornadoExecutionPlan(Arrays.stream(graphs).map(TaskGraph::snapshot).toArray(ImmutableTaskGraph[]::new));
         plan.withDevice(device).withGridScheduler(shardStages ? grid.shardScheduler() : grid.scheduler());
         if (profiler) {
             plan.withProfiler(options.profilerConsole() ? ProfilerMode.CONSOLE : ProfilerMode.SILENT);
@@ -234,6 +195,47 @@ final class DevicePlan implements AutoCloseable {
         DevicePlanPool.opened(this);
         LOG.debug("tornado layer {}{} on {}: {} products, padded N={} C={} D={}, {} device bytes", shape, shardStages ? " (shard stages)" : "",
                 device.getDeviceName(), variant, grid.paddedBatch, grid.paddedClasses, grid.paddedFeatures, deviceBytes);
+    }
+
+    /**
+     * The training step ({@value #STEP}): forward and backward of one batch in ONE graph execution.
+     * X, labels, beta, the loss, W (with the B operands of the products) and the class groups go to the
+     * device every execution (the training loop changes W every step). Seven kernels: class norms, X W^T,
+     * the margin on the target logits with softmax cross-entropy and each row's prediction (one kernel),
+     * dX = G W, its radial part and target correction (one kernel), dW = G^T X, its radial part and
+     * target corrections (one kernel). Per-row losses, predictions, dX and dW come back every
+     * execution; the logits only when asked for ({@code UNDER_DEMAND}); G never leaves the device.
+     */
+    private TaskGraph stepGraph(Object logitsB, Object gradXB, Object gradWB, int n, int c, int d, int cStride, int dStride, boolean panels) {
+        TaskGraph step = new TaskGraph(STEP)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, panels
+                        ? new Object[] {x, labels, beta, loss, w, wPanelsByClass, wPanelsByFeature, xPanels, classStart, samplesByClass}
+                        : new Object[] {x, labels, beta, loss, w, classStart, samplesByClass})
+                .task("classNorms", LSoftmaxKernels::classNorms, w, loss, wNorms, classScale, c, d, grid.rowsExtent(c));
+        // logits = X W^T: A = X (N x D), B(d, j) = W[j][d]
+        addMatmul(step, "logits", x, logitsB, logits, n, c, d, d, 16 * d, 1, 16, 1, d, cStride);
+        // (F2) the margin on the target logits, then (L5), (L7) the loss, G and the predictions: one kernel per row
+        step.task("marginSoftmax", LSoftmaxKernels::marginSoftmax, x, w, labels, classScale, beta, loss, logits, plainTarget, rowScale, rowTerms,
+                gradLogits, gradPanels, rowLoss, predictions, n, d, c, cStride, panels && GRAD_W_PANELS ? 1 : 0, grid.rowsExtent(n));
+        // dX = G W: A = G (N x C, row stride cStride), B(j, d) = W[j][d]
+        addMatmul(step, "gradXMatmul", gradLogits, gradXB, gradX, n, d, c, cStride, 16 * cStride, 1, 16, d, 1, dStride);
+        // (F14) the radial part of normalised features' gradient removed, (F15) the target correction
+        step.task("finishGradX", LSoftmaxKernels::finishGradX, x, w, labels, loss, rowTerms, gradX, n, d, dStride, grid.rowsExtent(n));
+        // dW = G^T X: A(j, i) = G[i][j], B(i, d) = X[i][d]
+        if (panels && GRAD_W_PANELS) {
+            // A(j, i) = G[i][j] from the panels copy: rows j run along a panel row, samples i 16 floats apart
+            int panelRun = MatrixKernels.LANES;
+            addMatmul(step, "gradWMatmul", gradPanels, gradWB, gradW, c, d, n, 1, MatrixKernels.LANES * n, panelRun, panelRun * panelRun, d, 1,
+                    dStride);
+        } else {
+            addMatmul(step, "gradWMatmul", gradLogits, gradWB, gradW, c, d, n, 1, 16, cStride, 16 * cStride, d, 1, dStride);
+        }
+        // (F14) the radial part of normalised weights' gradient removed, (F15) each class's target correction
+        step.task("finishGradW", LSoftmaxKernels::finishGradW, x, w, classStart, samplesByClass, loss, rowTerms, gradW, c, d, dStride,
+                        grid.rowsExtent(c))
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, rowLoss, predictions, gradX, gradW)
+                .transferToHost(DataTransferMode.UNDER_DEMAND, logits);
+        return step;
     }
 
     /**
@@ -271,11 +273,11 @@ final class DevicePlan implements AutoCloseable {
                         rowTarget, rowTerms, n, c, cStride, grid.rowsExtent(n));
         addMatmul(backward, "gradXMatmul", gradLogits, gradXB, gradX, n, d, c, cStride, 16 * cStride, 1, 16, d, 1, dStride);
         backward.task("gradXRadial", LSoftmaxKernels::removeRadialPart, x, gradX, loss, MarginMath.COSFACE, n, d, dStride, grid.rowsExtent(n));
-        backward.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, n, d, dStride, grid.elementColumnsExtent());
+        backward.task("gradXTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, grid.elementColumnsExtent(), n, d, dStride);
         addMatmul(backward, "gradWMatmul", gradLogits, gradWB, gradW, c, d, n, 1, 16, cStride, 16 * cStride, d, 1, dStride);
         backward.task("gradWRadial", LSoftmaxKernels::removeRadialPart, w, gradW, loss, MarginMath.SPHEREFACE, c, d, dStride, grid.rowsExtent(c));
-        backward.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, presentClasses, classStart, samplesByClass, rowTerms, gradW, n, d, dStride,
-                grid.elementColumnsExtent())
+        backward.task("gradWTarget", LSoftmaxKernels::correctGradW, x, w, presentClasses, classStart, samplesByClass, rowTerms, gradW,
+                grid.elementColumnsExtent(), grid.presentClassRows(), d, dStride)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, gradX, gradW);
         return backward;
     }
@@ -302,17 +304,35 @@ final class DevicePlan implements AutoCloseable {
         }
     }
 
-    /** Forward on the device: writes logits (N*C) and returns the mean loss. */
-    double forward(MarginLoss lossSpec, float[] xHost, float[] wHost, int[] labelsHost, double betaValue, float[] logitsOut) {
+    /**
+     * A whole step on the device in one graph execution: forward and backward of the batch. Returns the
+     * mean loss; writes the logits (N*C) when {@code logitsOut} is not null (else they stay on the
+     * device); the gradients wait in the host copies of dX and dW for {@link #gradients}.
+     */
+    double step(MarginLoss lossSpec, float[] xHost, float[] wHost, int[] labelsHost, double betaValue, float[] logitsOut) {
         requireShardStages(false);
         upload(lossSpec, xHost, wHost, labelsHost, betaValue);
-        execute(FORWARD_GRAPH);
-        HostCopies.unpad(logits, grid.paddedClasses, shape.batch(), shape.classes(), logitsOut);
+        if (grid.matmulVariant == MatmulVariant.PANELS) {
+            HostCopies.packPanels(wHost, shape.classes(), shape.features(), shape.features(), 1, wPanelsByFeature, packScratch);
+            HostCopies.packPanels(xHost, shape.batch(), shape.features(), shape.features(), 1, xPanels, packScratch);
+        }
+        TornadoExecutionResult result = execute(STEP_GRAPH);
+        if (logitsOut != null) {
+            result.transferToHost(logits);
+            HostCopies.unpad(logits, grid.paddedClasses, shape.batch(), shape.classes(), logitsOut);
+        }
         double sum = 0.0;
         for (int i = 0; i < shape.batch(); i++) {
             sum += rowLoss.get(i);
         }
         return sum / shape.batch();
+    }
+
+    /** dX (N*D) and dW (C*D) of the most recent {@link #step}, from the host copies it brought back. */
+    void gradients(float[] dxOut, float[] dwOut) {
+        requireShardStages(false);
+        HostCopies.unpad(gradX, grid.paddedFeatures, shape.batch(), shape.features(), dxOut);
+        HostCopies.unpad(gradW, grid.paddedFeatures, shape.classes(), shape.features(), dwOut);
     }
 
     /** The host copies of a forward's inputs (X, W with its panels, labels and their class groups, beta, the loss). */
@@ -345,7 +365,7 @@ final class DevicePlan implements AutoCloseable {
             org.lsoftmax.head.ShardRows rows) {
         requireShardStages(true);
         upload(lossSpec, xHost, wHost, labelsHost, betaValue);
-        execute(FORWARD_GRAPH);
+        execute(SHARD_FORWARD_GRAPH);
         HostCopies.unpad(logits, grid.paddedClasses, shape.batch(), shape.classes(), logitsOut);
         for (int i = 0; i < shape.batch(); i++) {
             rows.max()[i] = rowMax.get(i);
@@ -361,7 +381,17 @@ final class DevicePlan implements AutoCloseable {
         for (int i = 0; i < shape.batch(); i++) {
             logSumExp.set(i, logSumExpHost[i]);
         }
-        backwardOnDevice(dxOut, dwOut);
+        if (lastGraph != SHARD_FORWARD_GRAPH) {
+            // the forward graph's buffers are handed over only to the graph that runs right after it
+            execute(SHARD_FORWARD_GRAPH);
+        }
+        if (grid.matmulVariant == MatmulVariant.PANELS) {
+            HostCopies.packPanels(forwardW, shape.classes(), shape.features(), shape.features(), 1, wPanelsByFeature, packScratch);
+            HostCopies.packPanels(forwardX, shape.batch(), shape.features(), shape.features(), 1, xPanels, packScratch);
+        }
+        execute(SHARD_BACKWARD_GRAPH);
+        HostCopies.unpad(gradX, grid.paddedFeatures, shape.batch(), shape.features(), dxOut);
+        HostCopies.unpad(gradW, grid.paddedFeatures, shape.classes(), shape.features(), dwOut);
     }
 
     private void requireShardStages(boolean shard) {
@@ -370,32 +400,17 @@ final class DevicePlan implements AutoCloseable {
         }
     }
 
-    /** Backward on the device for the most recent forward. */
-    void backward(float[] dxOut, float[] dwOut) {
-        requireShardStages(false);
-        backwardOnDevice(dxOut, dwOut);
-    }
-
-    private void backwardOnDevice(float[] dxOut, float[] dwOut) {
-        if (lastGraph != FORWARD_GRAPH) {
-            // the forward graph's buffers are handed over only to the graph that runs right after it
-            execute(FORWARD_GRAPH);
-        }
-        if (grid.matmulVariant == MatmulVariant.PANELS) {
-            HostCopies.packPanels(forwardW, shape.classes(), shape.features(), shape.features(), 1, wPanelsByFeature, packScratch);
-            HostCopies.packPanels(forwardX, shape.batch(), shape.features(), shape.features(), 1, xPanels, packScratch);
-        }
-        execute(BACKWARD_GRAPH);
-        HostCopies.unpad(gradX, grid.paddedFeatures, shape.batch(), shape.features(), dxOut);
-        HostCopies.unpad(gradW, grid.paddedFeatures, shape.classes(), shape.features(), dwOut);
-    }
-
     /**
-     * Plain-logit argmax of each row of the most recent forward, from the host copies of its logits and
-     * plain target logits (no device work): the target entry's margin logit replaced by its plain value,
-     * the first index on ties.
+     * Plain-logit argmax of each row of the most recent forward (the first index on ties): a single-pass
+     * step computed it on the device ({@link LSoftmaxKernels#softmaxCrossEntropy}); for the shard stages,
+     * from the host copies of the logits and plain target logits, the target entry's margin logit
+     * replaced by its plain value.
      */
-    void predict(int[] labelsHost, int[] predictions) {
+    void predict(int[] labelsHost, int[] predictionsOut) {
+        if (!shardStages) {
+            HostCopies.copy(predictions, predictionsOut);
+            return;
+        }
         int c = shape.classes();
         int stride = grid.paddedClasses;
         for (int i = 0; i < shape.batch(); i++) {
@@ -409,11 +424,12 @@ final class DevicePlan implements AutoCloseable {
                     bestValue = value;
                 }
             }
-            predictions[i] = best;
+            predictionsOut[i] = best;
         }
     }
 
-    private void execute(int graph) {
+    private TornadoExecutionResult execute(int graph) {
+        graphExecutions++;
         if (failingExecution >= 0 && executions++ == failingExecution) {
             lastGraph = -1;
             fault.fail(device, failingExecution);
@@ -436,10 +452,16 @@ final class DevicePlan implements AutoCloseable {
             lastKernelNanos += Math.max(0, result.getProfilerResult().getDeviceKernelTime());
             compileNanos += Math.max(0, result.getProfilerResult().getCompileTime());
         }
+        return result;
     }
 
     long lastKernelNanos() {
         return lastKernelNanos;
+    }
+
+    /** Graph executions of this plan so far (while a pool lends it to several passes, all of theirs). */
+    long graphExecutions() {
+        return graphExecutions;
     }
 
     long compileNanos() {
@@ -479,7 +501,7 @@ final class DevicePlan implements AutoCloseable {
             (long) grid.paddedBatch * grid.paddedClasses, n, n, n * grid.paddedClasses, panels && GRAD_W_PANELS ? n * grid.paddedClasses : 1,
             panels ? (long) grid.paddedFeatures * n : lanes, (long) grid.paddedBatch * grid.paddedFeatures,
             (long) grid.paddedClasses * grid.paddedFeatures};
-        long[] ints = {n, c + 1, n + 1, n};
+        long[] ints = {n, c + 1, n + 1, n, n};
         long[] doubles = {1, LSoftmaxKernels.LOSS_VALUES, n, n * LSoftmaxKernels.TERMS_PER_ROW};
         long total = 0;
         long largest = 0;

@@ -90,29 +90,44 @@ final class GridSizes {
         return roundUp(shape.features(), elementLocal());
     }
 
+    /** Most rows in one work-group of an element-wise kernel. */
+    static final int ELEMENT_ROWS = 16;
+
+    /**
+     * Rows per work-group of an element-wise kernel over {@code rows} rows: the largest power of two up to
+     * {@value #ELEMENT_ROWS} that divides {@code rows} (their row loops run to {@code rows} exactly): fewer,
+     * larger work-groups (the dX correction at 256 x 512 in 128 x 16 groups: 0.35 ms; in 1024 groups of
+     * 128 x 1: 0.46 ms; docs/TORNADOVM-NOTES.md).
+     */
+    static int elementRowsPerGroup(int rows) {
+        return Math.min(ELEMENT_ROWS, Integer.lowestOneBit(rows));
+    }
+
     /** One work item per element of a {@code rows x features} matrix. */
     WorkerGrid elements(int rows) {
-        WorkerGrid2D grid = new WorkerGrid2D(rows, elementColumnsExtent());
-        grid.setLocalWork(1, elementLocal(), 1);
+        WorkerGrid2D grid = new WorkerGrid2D(elementColumnsExtent(), rows);
+        grid.setLocalWork(elementLocal(), elementRowsPerGroup(rows), 1);
         return grid;
     }
 
-    /** The scheduler for every task of the plan's graphs (names as graph.task). */
+    /** Rows of the dW target correction: one per class present in a batch, at most min(N, C). */
+    int presentClassRows() {
+        return Math.min(shape.batch(), shape.classes());
+    }
+
+    /** The scheduler for every task of the single-pass plan's graph ({@link DevicePlan#STEP}; names as graph.task). */
     GridScheduler scheduler() {
         int n = shape.batch();
-        int d = shape.features();
         int c = shape.classes();
+        String step = DevicePlan.STEP;
         GridScheduler scheduler = new GridScheduler();
-        scheduler.addWorkerGrid(DevicePlan.FORWARD + ".classNorms", rows(c));
-        scheduler.addWorkerGrid(DevicePlan.FORWARD + ".logits", matmul(paddedBatch, paddedClasses));
-        scheduler.addWorkerGrid(DevicePlan.FORWARD + ".targetMargin", rows(n));
-        scheduler.addWorkerGrid(DevicePlan.FORWARD + ".softmaxCrossEntropy", rows(n));
-        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradXMatmul", matmul(paddedBatch, paddedFeatures));
-        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradXRadial", rows(n));
-        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradXTarget", elements(n));
-        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradWMatmul", matmul(paddedClasses, paddedFeatures));
-        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradWRadial", rows(c));
-        scheduler.addWorkerGrid(DevicePlan.BACKWARD + ".gradWTarget", elements(n));
+        scheduler.addWorkerGrid(step + ".classNorms", rows(c));
+        scheduler.addWorkerGrid(step + ".logits", matmul(paddedBatch, paddedClasses));
+        scheduler.addWorkerGrid(step + ".marginSoftmax", rows(n));
+        scheduler.addWorkerGrid(step + ".gradXMatmul", matmul(paddedBatch, paddedFeatures));
+        scheduler.addWorkerGrid(step + ".finishGradX", rows(n));
+        scheduler.addWorkerGrid(step + ".gradWMatmul", matmul(paddedClasses, paddedFeatures));
+        scheduler.addWorkerGrid(step + ".finishGradW", rows(c));
         return scheduler;
     }
 
@@ -133,7 +148,7 @@ final class GridSizes {
         scheduler.addWorkerGrid(backward + ".gradXTarget", elements(n));
         scheduler.addWorkerGrid(backward + ".gradWMatmul", matmul(paddedClasses, paddedFeatures));
         scheduler.addWorkerGrid(backward + ".gradWRadial", rows(c));
-        scheduler.addWorkerGrid(backward + ".gradWTarget", elements(n));
+        scheduler.addWorkerGrid(backward + ".gradWTarget", elements(presentClassRows()));
         return scheduler;
     }
 }

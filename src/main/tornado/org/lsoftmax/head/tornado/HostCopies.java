@@ -28,6 +28,11 @@ final class HostCopies {
         MemorySegment.copy(source, 0, target.getSegment(), JAVA_INT, 0, source.length);
     }
 
+    /** target[0 .. n) = source[0 .. n). */
+    static void copy(IntArray source, int[] target) {
+        MemorySegment.copy(source.getSegment(), JAVA_INT, 0, target, 0, target.length);
+    }
+
     /** target (rows x columns, dense) = the top-left block of source (row stride {@code stride}). */
     static void unpad(FloatArray source, int stride, int rows, int columns, float[] target) {
         MemorySegment segment = source.getSegment();
@@ -46,6 +51,10 @@ final class HostCopies {
             float[] scratch) {
         int lanes = MatrixKernels.LANES;
         int panelCount = panels.getLength() / depth;
+        if (columnStride == 1) {
+            packRowMajor(matrix, depth, columns, depthStride, panelCount, panels, scratch);
+            return;
+        }
         int out = 0;
         for (int p = 0; p < panelCount; p++) {
             int firstColumn = p * lanes;
@@ -62,5 +71,32 @@ final class HostCopies {
             }
         }
         MemorySegment.copy(scratch, 0, panels.getArray().getSegment(), JAVA_FLOAT, 0, out);
+    }
+
+    /**
+     * {@link #packPanels} of a matrix whose columns are contiguous (columnStride 1: W by feature for G W,
+     * X for G^T X), the same panels written in one pass over the matrix: row k outer, its 16-column runs
+     * copied to their panels. Panel by panel would read the whole matrix once per panel (at C = 10^4,
+     * D = 512: 14 ms for W against 3-4 ms this way).
+     */
+    private static void packRowMajor(float[] matrix, int depth, int columns, int depthStride, int panelCount, VectorFloat16 panels,
+            float[] scratch) {
+        int lanes = MatrixKernels.LANES;
+        int panelSize = depth * lanes;
+        for (int k = 0; k < depth; k++) {
+            int source = k * depthStride;
+            for (int p = 0; p < panelCount; p++) {
+                int firstColumn = p * lanes;
+                int validLanes = Math.max(0, Math.min(lanes, columns - firstColumn));
+                int out = p * panelSize + k * lanes;
+                if (validLanes > 0) {
+                    System.arraycopy(matrix, source + firstColumn, scratch, out, validLanes);
+                }
+                for (int lane = validLanes; lane < lanes; lane++) {
+                    scratch[out + lane] = 0.0f;
+                }
+            }
+        }
+        MemorySegment.copy(scratch, 0, panels.getArray().getSegment(), JAVA_FLOAT, 0, panelCount * panelSize);
     }
 }

@@ -22,6 +22,10 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * constant-fold {@code Math.cos} of them ("unable to compute op COS"), e.g. the cos(j pi / m) thresholds
  * of {@link LSoftmaxMath#marginK}.
  *
+ * <p>The single-pass step (docs/TORNADOVM-NOTES.md, "The training step") runs the fused kernels
+ * {@link #marginSoftmax}, {@link #finishGradX} and {@link #finishGradW}, each the same arithmetic as the
+ * kernels it fuses, which the shard stages run one by one.
+ *
  * <p>Matrices are flat and row-major. The outputs of the matrix products (logits, dX, dW) have padded
  * rows of {@code stride} floats (see {@link GridSizes}); X and W are dense ({@code features} per row).
  * {@code rowTerms} holds {@value #TERMS_PER_ROW} doubles per sample, written by {@link #targetMargin},
@@ -191,59 +195,183 @@ public final class LSoftmaxKernels {
      * in double. The matrix products then read G~ = a_i b_j G_ij (F13), written to {@code gradLogits}
      * row-major (row stride {@code logitStride}) and, when {@code writePanels} is not 0, also to
      * {@code gradPanels} as 16-class panels ({@link MatrixKernels#panelIndex}, the A of G^T X). Then
-     * scales the row's correction coefficients by G_iy / (1 + beta) (F15).
+     * scales the row's correction coefficients by G_iy / (1 + beta) (F15). Also the row's prediction, the
+     * argmax of its plain logits (the target entry's from {@code plainTarget}; the first index on ties), to
+     * {@code predictions}.
      */
     public static void softmaxCrossEntropy(FloatArray logits, IntArray labels, DoubleArray beta, DoubleArray loss, FloatArray rowScale,
-            FloatArray classScale, FloatArray gradLogits, FloatArray gradPanels, DoubleArray rowLoss, DoubleArray rowTerms, int batch,
-            int classes, int logitStride, int writePanels, int gridRows) {
+            FloatArray classScale, FloatArray plainTarget, FloatArray gradLogits, FloatArray gradPanels, DoubleArray rowLoss,
+            DoubleArray rowTerms, IntArray predictions, int batch, int classes, int logitStride, int writePanels, int gridRows) {
         for (@Parallel int i = 0; i < gridRows; i++) {
             if (i < batch) {
-                int base = i * logitStride;
-                int y = labels.get(i);
-                int kind = (int) loss.get(LOSS_KIND);
-                float a = rowScale.get(i);
-                if (kind != MarginMath.LSOFTMAX) {
-                    for (int j = 0; j < classes; j++) {
-                        if (j != y) {
-                            logits.set(base + j, logits.get(base + j) * a * classScale.get(j));
-                        }
-                    }
-                }
-                float max = logits.get(base);
-                for (int j = 1; j < classes; j++) {
-                    max = Math.max(max, logits.get(base + j));
-                }
-                double sumExp = 0.0;
-                for (int j = 0; j < classes; j++) {
-                    float e = TornadoMath.exp(logits.get(base + j) - max);
-                    gradLogits.set(base + j, e);
-                    sumExp += e;
-                }
-                double inverseBatch = 1.0 / batch;
-                float scale = (float) (inverseBatch / sumExp);
-                int panelBase = i * MatrixKernels.LANES;
-                int panelStride = MatrixKernels.LANES * batch;
-                for (int j = 0; j < classes; j++) {
-                    float g = gradLogits.get(base + j) * scale;
-                    if (j == y) {
-                        g = (float) (g - inverseBatch);
-                    }
-                    if (kind != MarginMath.LSOFTMAX) {
-                        g = g * a * classScale.get(j);
-                    }
-                    gradLogits.set(base + j, g);
-                    if (writePanels != 0) {
-                        gradPanels.set(panelBase + (j >> 4) * panelStride + (j & 15), g);
-                    }
-                }
-                float targetLogit = logits.get(base + y);
-                double targetGrad = TornadoMath.exp(targetLogit - max) * scale - inverseBatch;
-                rowLoss.set(i, max + Math.log(sumExp) - targetLogit);
+                softmaxRow(i, logits, labels, beta, loss, rowScale, classScale, plainTarget, gradLogits, gradPanels, rowLoss, rowTerms,
+                        predictions, batch, classes, logitStride, writePanels);
+            }
+        }
+    }
 
-                double termScale = targetGrad / (1.0 + beta.get(0));
-                for (int t = 0; t < TERMS_PER_ROW; t++) {
-                    rowTerms.set(i * TERMS_PER_ROW + t, termScale * rowTerms.get(i * TERMS_PER_ROW + t));
+    /** Row i of {@link #softmaxCrossEntropy} (inlined by TornadoVM into each kernel that calls it). */
+    private static void softmaxRow(int i, FloatArray logits, IntArray labels, DoubleArray beta, DoubleArray loss, FloatArray rowScale,
+            FloatArray classScale, FloatArray plainTarget, FloatArray gradLogits, FloatArray gradPanels, DoubleArray rowLoss,
+            DoubleArray rowTerms, IntArray predictions, int batch, int classes, int logitStride, int writePanels) {
+        int base = i * logitStride;
+        int y = labels.get(i);
+        int kind = (int) loss.get(LOSS_KIND);
+        float a = rowScale.get(i);
+        if (kind != MarginMath.LSOFTMAX) {
+            for (int j = 0; j < classes; j++) {
+                if (j != y) {
+                    logits.set(base + j, logits.get(base + j) * a * classScale.get(j));
                 }
+            }
+        }
+        float max = logits.get(base);
+        // the prediction: the plain-logit argmax (the target entry's plain logit), the first index on ties
+        float plain = plainTarget.get(i);
+        int best = 0;
+        float bestValue = y == 0 ? plain : max;
+        for (int j = 1; j < classes; j++) {
+            float value = logits.get(base + j);
+            max = Math.max(max, value);
+            if (j == y) {
+                value = plain;
+            }
+            if (value > bestValue) {
+                best = j;
+                bestValue = value;
+            }
+        }
+        predictions.set(i, best);
+        double sumExp = 0.0;
+        for (int j = 0; j < classes; j++) {
+            float e = TornadoMath.exp(logits.get(base + j) - max);
+            gradLogits.set(base + j, e);
+            sumExp += e;
+        }
+        double inverseBatch = 1.0 / batch;
+        float scale = (float) (inverseBatch / sumExp);
+        int panelBase = i * MatrixKernels.LANES;
+        int panelStride = MatrixKernels.LANES * batch;
+        for (int j = 0; j < classes; j++) {
+            float g = gradLogits.get(base + j) * scale;
+            if (j == y) {
+                g = (float) (g - inverseBatch);
+            }
+            if (kind != MarginMath.LSOFTMAX) {
+                g = g * a * classScale.get(j);
+            }
+            gradLogits.set(base + j, g);
+            if (writePanels != 0) {
+                gradPanels.set(panelBase + (j >> 4) * panelStride + (j & 15), g);
+            }
+        }
+        float targetLogit = logits.get(base + y);
+        double targetGrad = TornadoMath.exp(targetLogit - max) * scale - inverseBatch;
+        rowLoss.set(i, max + Math.log(sumExp) - targetLogit);
+
+        double termScale = targetGrad / (1.0 + beta.get(0));
+        for (int t = 0; t < TERMS_PER_ROW; t++) {
+            rowTerms.set(i * TERMS_PER_ROW + t, termScale * rowTerms.get(i * TERMS_PER_ROW + t));
+        }
+    }
+
+    /**
+     * The forward's per-row work in ONE kernel (the single-pass step, {@code DevicePlan#STEP}): for each row
+     * {@link #targetMargin} (the margin on the target logit, (F2), and the correction coefficients, (F15))
+     * and then {@link #softmaxCrossEntropy} (loss, G and the prediction, (L5), (L7)), the same arithmetic in
+     * the same order; one launch instead of two.
+     */
+    public static void marginSoftmax(FloatArray x, FloatArray w, IntArray labels, FloatArray classScale, DoubleArray beta, DoubleArray loss,
+            FloatArray logits, FloatArray plainTarget, FloatArray rowScale, DoubleArray rowTerms, FloatArray gradLogits, FloatArray gradPanels,
+            DoubleArray rowLoss, IntArray predictions, int batch, int features, int classes, int logitStride, int writePanels, int gridRows) {
+        for (@Parallel int i = 0; i < gridRows; i++) {
+            if (i < batch) {
+                // targetMargin's row, spelled out again: a helper holding MarginMath's calls is over TornadoVM's
+                // inlining limit (600 graph nodes); LSoftmaxKernelsTest checks the two kernels agree bit for bit
+                int kind = (int) loss.get(LOSS_KIND);
+                int margin = (int) loss.get(LOSS_MARGIN);
+                double m1 = loss.get(LOSS_M1);
+                double m2 = loss.get(LOSS_M2);
+                double m3 = loss.get(LOSS_M3);
+                double s = loss.get(LOSS_SCALE);
+                int y = labels.get(i);
+                // a shard's row whose class is on another shard (y = -1) reads row 0 and discards what it gives
+                int wRow = y >= 0 ? y : 0;
+                double xx = 0.0;
+                double ww = 0.0;
+                double xw = 0.0;
+                for (int col = 0; col < features; col++) {
+                    double xValue = x.get(i * features + col);
+                    double wValue = w.get(wRow * features + col);
+                    xx += xValue * xValue;
+                    ww += wValue * wValue;
+                    xw += xValue * wValue;
+                }
+                double xNorm = Math.sqrt(xx);
+                double wNorm = Math.sqrt(ww);
+                double a = 1.0;
+                if (kind != MarginMath.LSOFTMAX && kind != MarginMath.SPHEREFACE) {
+                    a = xNorm > 0.0 ? s / xNorm : 0.0;
+                }
+                rowScale.set(i, (float) a);
+                double b = classScale.get(wRow);
+                double plain = a * b * xw;
+                float plainLogit = (float) (a * b * logits.get(i * logitStride + wRow));
+                double alphaX = 0.0;
+                double gammaX = 0.0;
+                double alphaW = 0.0;
+                double gammaW = 0.0;
+                double normProduct = xNorm * wNorm;
+                if (y < 0) {
+                    plainTarget.set(i, 0.0f); // no target here: plain logits, no correction
+                } else if (normProduct > 0.0) {
+                    plainTarget.set(i, plainLogit);
+                    double c = LSoftmaxMath.clampCos(xw / normProduct);
+                    double h = MarginMath.value(kind, c, margin, m1, m2, m3);
+                    // (F16) an additive angular margin's slope needs sin(theta) to full accuracy near theta = 0
+                    double sinTheta = MarginMath.sinTheta(c);
+                    if (MarginMath.needsAccurateSine(kind, m2)) {
+                        double chordSquared = 0.0;
+                        for (int col = 0; col < features; col++) {
+                            double difference = x.get(i * features + col) / xNorm - w.get(y * features + col) / wNorm;
+                            chordSquared += difference * difference;
+                        }
+                        sinTheta = MarginMath.sinThetaFromChord(Math.sqrt(chordSquared));
+                    }
+                    double slope = MarginMath.slope(kind, c, sinTheta, margin, m1, m2, m3);
+                    double cross = slope - 1.0;
+                    double radial = h - c * slope;
+                    double radius = s;
+                    if (kind == MarginMath.LSOFTMAX) {
+                        radius = normProduct;
+                        alphaX = cross;
+                        gammaX = radial * wNorm / xNorm;
+                        alphaW = cross;
+                        gammaW = radial * xNorm / wNorm;
+                    } else if (kind == MarginMath.SPHEREFACE) {
+                        radius = xNorm;
+                        alphaX = cross / wNorm;
+                        gammaX = radial / xNorm;
+                        alphaW = cross / wNorm;
+                        gammaW = -c * cross * xNorm / (wNorm * wNorm);
+                    } else {
+                        alphaX = s * cross / normProduct;
+                        gammaX = -s * c * cross / (xNorm * xNorm);
+                        alphaW = alphaX;
+                        gammaW = -s * c * cross / (wNorm * wNorm);
+                    }
+                    double betaValue = beta.get(0);
+                    logits.set(i * logitStride + y, (float) ((betaValue * plain + radius * h) / (1.0 + betaValue)));
+                } else {
+                    plainTarget.set(i, plainLogit);
+                    logits.set(i * logitStride + y, plainLogit);
+                }
+                rowTerms.set(i * TERMS_PER_ROW + TERM_ALPHA_X, alphaX);
+                rowTerms.set(i * TERMS_PER_ROW + TERM_GAMMA_X, gammaX);
+                rowTerms.set(i * TERMS_PER_ROW + TERM_ALPHA_W, alphaW);
+                rowTerms.set(i * TERMS_PER_ROW + TERM_GAMMA_W, gammaW);
+                softmaxRow(i, logits, labels, beta, loss, rowScale, classScale, plainTarget, gradLogits, gradPanels, rowLoss, rowTerms,
+                        predictions, batch, classes, logitStride, writePanels);
             }
         }
     }
@@ -345,18 +473,85 @@ public final class LSoftmaxKernels {
         for (@Parallel int r = 0; r < gridRows; r++) {
             int kind = (int) loss.get(LOSS_KIND);
             if (r < rows && kind >= normalisedFrom) {
-                double vv = 0.0;
-                double vg = 0.0;
-                for (int col = 0; col < features; col++) {
-                    double v = vectors.get(r * features + col);
-                    vv += v * v;
-                    vg += v * gradient.get(r * gradStride + col);
+                removeRadialRow(r, vectors, gradient, features, gradStride);
+            }
+        }
+    }
+
+    /** Row r of {@link #removeRadialPart}: g_r <- g_r - (v_r . g_r / |v_r|^2) v_r in double, rounded once (F14). */
+    private static void removeRadialRow(int r, FloatArray vectors, FloatArray gradient, int features, int gradStride) {
+        double vv = 0.0;
+        double vg = 0.0;
+        for (int col = 0; col < features; col++) {
+            double v = vectors.get(r * features + col);
+            vv += v * v;
+            vg += v * gradient.get(r * gradStride + col);
+        }
+        if (vv > 0.0) {
+            double along = vg / vv;
+            for (int col = 0; col < features; col++) {
+                int index = r * gradStride + col;
+                gradient.set(index, (float) (gradient.get(index) - along * vectors.get(r * features + col)));
+            }
+        }
+    }
+
+    /**
+     * What the single-pass step does to dX after G W, one row per work item, in ONE kernel: the radial
+     * part removed for the losses that normalise the features ((F14), {@link #removeRadialPart}), then the
+     * target correction dX_i += s (alpha w_y + gamma x_i) in double, rounded once ((F15), {@link #correctGradX}):
+     * the same arithmetic in the same order as those two kernels, one launch instead of two.
+     */
+    public static void finishGradX(FloatArray x, FloatArray w, IntArray labels, DoubleArray loss, DoubleArray rowTerms, FloatArray gradX,
+            int batch, int features, int gradStride, int gridRows) {
+        for (@Parallel int i = 0; i < gridRows; i++) {
+            if (i < batch) {
+                int kind = (int) loss.get(LOSS_KIND);
+                if (kind >= MarginMath.COSFACE) {
+                    removeRadialRow(i, x, gradX, features, gradStride);
                 }
-                if (vv > 0.0) {
-                    double along = vg / vv;
+                int y = labels.get(i);
+                if (y >= 0) {
+                    double alpha = rowTerms.get(i * TERMS_PER_ROW + TERM_ALPHA_X);
+                    double gamma = rowTerms.get(i * TERMS_PER_ROW + TERM_GAMMA_X);
                     for (int col = 0; col < features; col++) {
-                        int index = r * gradStride + col;
-                        gradient.set(index, (float) (gradient.get(index) - along * vectors.get(r * features + col)));
+                        int index = i * gradStride + col;
+                        gradX.set(index, (float) (gradX.get(index) + alpha * w.get(y * features + col) + gamma * x.get(i * features + col)));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * What the single-pass step does to dW after G^T X, one class row per work item, in ONE kernel: the
+     * radial part removed for the losses that normalise the weights ((F14), {@link #removeRadialPart}), then
+     * the target correction of the class's own samples (listed by {@code classStart}/{@code samplesByClass};
+     * none for a class absent from the batch), dW_j += sum_{i: y_i = j} s_i (alphaW_i x_i + gammaW_i w_j),
+     * summed in double and rounded once ((F15), {@link #correctGradW}): the same arithmetic in the same
+     * order as those two kernels, one launch instead of two, race-free (row j only touches row j).
+     */
+    public static void finishGradW(FloatArray x, FloatArray w, IntArray classStart, IntArray samplesByClass, DoubleArray loss,
+            DoubleArray rowTerms, FloatArray gradW, int classes, int features, int gradStride, int gridRows) {
+        for (@Parallel int j = 0; j < gridRows; j++) {
+            if (j < classes) {
+                int kind = (int) loss.get(LOSS_KIND);
+                if (kind >= MarginMath.SPHEREFACE) {
+                    removeRadialRow(j, w, gradW, features, gradStride);
+                }
+                int start = classStart.get(j);
+                int end = classStart.get(j + 1);
+                if (end > start) {
+                    for (int col = 0; col < features; col++) {
+                        double wValue = w.get(j * features + col);
+                        double sum = 0.0;
+                        for (int s = start; s < end; s++) {
+                            int i = samplesByClass.get(s);
+                            sum += rowTerms.get(i * TERMS_PER_ROW + TERM_ALPHA_W) * x.get(i * features + col)
+                                    + rowTerms.get(i * TERMS_PER_ROW + TERM_GAMMA_W) * wValue;
+                        }
+                        int index = j * gradStride + col;
+                        gradW.set(index, (float) (gradW.get(index) + sum));
                     }
                 }
             }
@@ -365,12 +560,15 @@ public final class LSoftmaxKernels {
 
     /**
      * Target correction of dX, one element per work item (row i only touches row i: race-free), in
-     * double: dX_i += s (alpha w_y + gamma x_i) (F15; L-Softmax: (L10)).
+     * double: dX_i += s (alpha w_y + gamma x_i) (F15; L-Softmax: (L10)). The columns run in dimension 0
+     * (what PoCL vectorises across), so {@code gridColumns} comes first among the loop bounds: TornadoVM
+     * takes a 2-D kernel's bounds in the order of their parameters (docs/TORNADOVM-NOTES.md). The
+     * single-pass step uses {@link #finishGradX}; the shard backward this one.
      */
     public static void correctGradX(FloatArray x, FloatArray w, IntArray labels, DoubleArray rowTerms, FloatArray gradX,
-            int batch, int features, int gradStride, int gridColumns) {
-        for (@Parallel int i = 0; i < batch; i++) {
-            for (@Parallel int col = 0; col < gridColumns; col++) {
+            int gridColumns, int batch, int features, int gradStride) {
+        for (@Parallel int col = 0; col < gridColumns; col++) {
+            for (@Parallel int i = 0; i < batch; i++) {
                 int y = labels.get(i);
                 if (col < features && y >= 0) {
                     double alpha = rowTerms.get(i * TERMS_PER_ROW + TERM_ALPHA_X);
@@ -385,13 +583,14 @@ public final class LSoftmaxKernels {
     /**
      * Target correction of dW, partitioned by class (class j sums over its own samples only, listed by
      * {@code classStart}/{@code samplesByClass}: race-free, no atomics), over the classes present in
-     * the batch only ({@code presentClasses[0]} of them, listed after it: at most one per sample):
+     * the batch only ({@code presentClasses[0]} of them, listed after it; the grid has {@code maxPresent} =
+     * min(N, C) rows, at least that many):
      * dW_j += sum_{i: y_i = j} s_i (alphaW_i x_i + gammaW_i w_j) (F15; L-Softmax: (L11)), in double.
      */
     public static void correctGradW(FloatArray x, FloatArray w, IntArray presentClasses, IntArray classStart, IntArray samplesByClass,
-            DoubleArray rowTerms, FloatArray gradW, int batch, int features, int gradStride, int gridColumns) {
-        for (@Parallel int t = 0; t < batch; t++) {
-            for (@Parallel int col = 0; col < gridColumns; col++) {
+            DoubleArray rowTerms, FloatArray gradW, int gridColumns, int maxPresent, int features, int gradStride) {
+        for (@Parallel int col = 0; col < gridColumns; col++) {
+            for (@Parallel int t = 0; t < maxPresent; t++) {
                 if (col < features && t < presentClasses.get(0)) {
                     int j = presentClasses.get(t + 1);
                     double wValue = w.get(j * features + col);

@@ -7,8 +7,10 @@ import java.util.Locale;
  * <ul>
  *   <li>{@code lsoftmax.tornado.matmul} = {@code auto} (default: panels on CPU devices, tiled
  *       otherwise), {@code panels} or {@code tiled}: the matrix-product kernel ({@link MatrixKernels})</li>
- *   <li>{@code lsoftmax.tornado.profiler} = {@code true} (default) or {@code false}: TornadoVM's
- *       profiler, which gives {@link org.lsoftmax.head.tornado.TornadoRunInfo} its kernel times;
+ *   <li>{@code lsoftmax.tornado.profiler} = {@code false} (default) or {@code true}: TornadoVM's
+ *       profiler, which gives {@link org.lsoftmax.head.tornado.TornadoRunInfo} its kernel and compile
+ *       times (0 without it). Off by default: on PoCL it added 1-4 ms to every graph execution of a
+ *       small step (timing events on every task; docs/TORNADOVM-NOTES.md);
  *       {@code console}: also prints TornadoVM's per-task times (JSON) after every execution</li>
  *   <li>{@code lsoftmax.tornado.gradWPanels} = {@code false} (default) or {@code true}: G^T X from
  *       a copy of G in 16-class panels ({@link DevicePlan#GRAD_W_PANELS}; read once, at class load)</li>
@@ -19,8 +21,8 @@ import java.util.Locale;
  *       and the pass runs on the JVM, saying so</li>
  *   <li>{@code lsoftmax.tornado.injectFault} = {@code none} (default), {@code compile} or
  *       {@code execute}, with {@code lsoftmax.tornado.injectFaultAfter} = N (default 0): for tests of
- *       the fallback. The first N graph executions of a plan succeed (a training step is two: forward
- *       and backward); the next one fails: {@code compile} makes TornadoVM compile a kernel it cannot
+ *       the fallback. The first N graph executions of a plan succeed (a training step is one: forward
+ *       and backward in one graph); the next one fails: {@code compile} makes TornadoVM compile a kernel it cannot
  *       compile ({@link FaultInjection}), {@code execute} throws from the execution as a failing device
  *       would. Costs one comparison per execution when set, nothing otherwise.</li>
  * </ul>
@@ -32,7 +34,7 @@ record TornadoOptions(String matmul, boolean profiler, boolean profilerConsole, 
         if (!matmul.equals("auto") && !matmul.equals("panels") && !matmul.equals("tiled")) {
             throw new IllegalArgumentException("lsoftmax.tornado.matmul must be auto, panels or tiled, got " + matmul);
         }
-        String profilerMode = System.getProperty("lsoftmax.tornado.profiler", "true").toLowerCase(Locale.ROOT);
+        String profilerMode = System.getProperty("lsoftmax.tornado.profiler", "false").toLowerCase(Locale.ROOT);
         boolean console = profilerMode.equals("console");
         boolean profiler = console || Boolean.parseBoolean(profilerMode);
         int localSize = Integer.getInteger("lsoftmax.tornado.localSize", 16);

@@ -16,10 +16,12 @@ import org.lsoftmax.head.TornadoRunInfo;
  * the pass its {@link DeviceFallback} hands it (the jvm pass; {@code PassFactory} logs why). Results keep
  * their meaning either way; {@link #deviceDescription()} says where it ran.
  *
- * <p>The single-pass stages ({@link #forward}, {@link #backward}) and the shard stages
- * ({@link #forwardShard}, {@link #backwardShard}) run on two device plans with their own task graphs; a
- * pass is created with the plan of the stages it is meant for, and opens the other one only if it is
- * ever asked for it.
+ * <p>The single-pass stages ({@link #forward}, {@link #backward}, {@link #trainingStep}) and the shard
+ * stages ({@link #forwardShard}, {@link #backwardShard}) run on two device plans with their own task
+ * graphs; a pass is created with the plan of the stages it is meant for, and opens the other one only
+ * if it is ever asked for it. The single-pass plan runs forward and backward of a batch in one graph
+ * execution, at the forward ({@link DevicePlan#step}): {@link #backward} only copies the gradients out,
+ * so a training step is one launch on the device.
  */
 final class TornadoPass implements HeadPass, TornadoRunInfo {
 
@@ -33,6 +35,8 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
     private HeadPass fallback;
     private String fallbackReason;
     private boolean fallbackHasForward;
+    private float[] fallbackLogits;
+    private long graphExecutions; // of the plans this pass has closed
 
     // the most recent forward's inputs, to replay it on the fallback when backward fails on the device
     private float[] lastX;
@@ -117,6 +121,33 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
     public double forward(float[] x, float[] w, int[] labels, double beta, float[] logits) {
         HeadChecks.checkForwardInputs(shape, x, w, labels, beta);
         HeadChecks.checkOutput("logits", logits, shape.batch(), shape.classes());
+        return stepOnDevice(x, w, labels, beta, logits);
+    }
+
+    /** Forward and backward in one graph execution on the device ({@link DevicePlan#step}); the logits only when given an array. */
+    @Override
+    public double trainingStep(float[] x, float[] w, int[] labels, double beta, float[] logits, float[] dx, float[] dw) {
+        HeadChecks.checkForwardInputs(shape, x, w, labels, beta);
+        if (logits != null) {
+            HeadChecks.checkOutput("logits", logits, shape.batch(), shape.classes());
+        }
+        HeadChecks.checkOutput("dX", dx, shape.batch(), shape.features());
+        HeadChecks.checkOutput("dW", dw, shape.classes(), shape.features());
+        double lossValue = stepOnDevice(x, w, labels, beta, logits);
+        backward(dx, dw);
+        return lossValue;
+    }
+
+    @Override
+    public boolean logitsOptional() {
+        return true;
+    }
+
+    /**
+     * The whole step (forward and backward) on the device, its gradients kept for {@link #backward}; on
+     * the fallback, its forward (into {@code logits}, or a buffer of the pass's own when null).
+     */
+    private double stepOnDevice(float[] x, float[] w, int[] labels, double beta, float[] logits) {
         remember(x, w, labels, beta, false);
         DevicePlan plan = plan(false);
         if (plan != null) {
@@ -124,11 +155,11 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
             boolean ran = false;
             try {
                 fallbackHasForward = false;
-                lossValue = plan.forward(loss, x, w, labels, beta, logits);
+                lossValue = plan.step(loss, x, w, labels, beta, logits);
                 ran = true;
             } catch (RuntimeException | Error e) {
                 rethrowIfFatal(e);
-                switchToFallback("forward failed on the device: " + e);
+                switchToFallback("step failed on the device: " + e);
             }
             if (ran) {
                 if (!Double.isFinite(lossValue)) {
@@ -139,7 +170,15 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
             }
         }
         fallbackHasForward = true;
-        return fallback.forward(x, w, labels, beta, logits);
+        return fallback.forward(x, w, labels, beta, logits != null ? logits : fallbackLogits());
+    }
+
+    /** The logits buffer the fallback writes when the caller asked for none. */
+    private float[] fallbackLogits() {
+        if (fallbackLogits == null) {
+            fallbackLogits = new float[shape.logitsSize()];
+        }
+        return fallbackLogits;
     }
 
     @Override
@@ -151,13 +190,9 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
         HeadChecks.checkOutput("dX", dx, shape.batch(), shape.features());
         HeadChecks.checkOutput("dW", dw, shape.classes(), shape.features());
         if (fallback == null) {
-            try {
-                singlePlan.backward(dx, dw);
-                return;
-            } catch (RuntimeException | Error e) {
-                rethrowIfFatal(e);
-                switchToFallback("backward failed on the device: " + e);
-            }
+            // the step's execution computed them with the forward
+            singlePlan.gradients(dx, dw);
+            return;
         }
         replayForwardOnFallback();
         fallback.backward(dx, dw);
@@ -258,6 +293,7 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
     private void closePlans(boolean healthy) {
         for (DevicePlan plan : new DevicePlan[] {singlePlan, shardPlan}) {
             if (plan != null) {
+                graphExecutions += plan.graphExecutions();
                 if (healthy) {
                     planSource.giveBack(plan);
                 } else {
@@ -290,6 +326,11 @@ final class TornadoPass implements HeadPass, TornadoRunInfo {
     public long lastDeviceKernelNanos() {
         DevicePlan plan = lastWasShard ? shardPlan : singlePlan;
         return fallback == null && plan != null ? plan.lastKernelNanos() : 0;
+    }
+
+    @Override
+    public long graphExecutions() {
+        return graphExecutions + (singlePlan != null ? singlePlan.graphExecutions() : 0) + (shardPlan != null ? shardPlan.graphExecutions() : 0);
     }
 
     @Override

@@ -50,6 +50,40 @@ final class KernelHarness {
         }
     }
 
+    /**
+     * One execution of a graph of several tasks: {@code inputs} to the device, the tasks {@code addTasks}
+     * adds (named as in {@code grids}, each with its worker grid), {@code outputs} back.
+     */
+    static void runTasks(Object[] inputs, Consumer<TaskGraph> addTasks, java.util.Map<String, WorkerGrid> grids, Object... outputs) {
+        TaskGraph graph = new TaskGraph("kernelTest").transferToDevice(DataTransferMode.EVERY_EXECUTION, inputs);
+        addTasks.accept(graph);
+        graph.transferToHost(DataTransferMode.EVERY_EXECUTION, outputs);
+        try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot())) {
+            GridScheduler scheduler = new GridScheduler();
+            grids.forEach((name, grid) -> scheduler.addWorkerGrid("kernelTest." + name, grid));
+            plan.withGridScheduler(scheduler);
+            plan.execute();
+        } catch (Exception e) { // TornadoVM's close() declares a checked exception
+            throw new IllegalStateException("kernels " + grids.keySet() + " failed on the device: " + e, e);
+        }
+    }
+
+    static FloatArray copy(FloatArray array) {
+        FloatArray copy = new FloatArray(array.getSize());
+        for (int i = 0; i < array.getSize(); i++) {
+            copy.set(i, array.get(i));
+        }
+        return copy;
+    }
+
+    /** Bit-for-bit equality of two device outputs (NaN equal to NaN). */
+    static void assertSameBits(TornadoNativeArray expected, TornadoNativeArray actual, String what) {
+        java.lang.foreign.MemorySegment a = expected.getSegment();
+        java.lang.foreign.MemorySegment b = actual.getSegment();
+        long mismatch = a.mismatch(b);
+        assertTrue(mismatch < 0, () -> what + ": differs from byte " + mismatch);
+    }
+
     static FloatArray gaussian(int size, Random random, double scale) {
         FloatArray array = new FloatArray(size);
         for (int i = 0; i < size; i++) {

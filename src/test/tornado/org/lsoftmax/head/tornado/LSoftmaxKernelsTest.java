@@ -181,7 +181,10 @@ class LSoftmaxKernelsTest {
         }
     }
 
-    /** (L5), (L7): loss per row, G = (softmax - onehot) / N, and the row terms scaled by G_iy / (1 + beta). */
+    /**
+     * (L5), (L7): loss per row, G = (softmax - onehot) / N, the row terms scaled by G_iy / (1 + beta), and
+     * each row's prediction (the plain-logit argmax, first index on ties) against the host's argmax.
+     */
     @Test
     void softmaxCrossEntropyGivesTheLossAndG() {
         Random random = new Random(Seeds.draw());
@@ -203,9 +206,32 @@ class LSoftmaxKernelsTest {
         FloatArray gradLogits = new FloatArray(N * STRIDE);
         FloatArray gradPanels = new FloatArray(1);
         DoubleArray rowLoss = new DoubleArray(N);
-        runOnce("softmax", new Object[] {logits, labels, beta, lossValues, ones, rowTerms},
-                graph -> graph.task("softmax", LSoftmaxKernels::softmaxCrossEntropy, logits, labels, beta, lossValues, ones, ones, gradLogits,
-                        gradPanels, rowLoss, rowTerms, N, C, STRIDE, 0, extent(N)), rows(N), gradLogits, rowLoss, rowTerms);
+        // plain target logits: the target's own logit in a third of the rows, above the row max in another
+        // third (the target is predicted), below every logit in the rest; ties on row 0
+        FloatArray plainTarget = new FloatArray(N);
+        for (int i = 0; i < N; i++) {
+            float own = logits.get(i * STRIDE + labels.get(i));
+            plainTarget.set(i, i % 3 == 0 ? own : i % 3 == 1 ? 1000.0f : -1000.0f);
+        }
+        logits.set(1, logits.get(0));
+        IntArray predictions = new IntArray(N);
+        runOnce("softmax", new Object[] {logits, labels, beta, lossValues, ones, plainTarget, rowTerms},
+                graph -> graph.task("softmax", LSoftmaxKernels::softmaxCrossEntropy, logits, labels, beta, lossValues, ones, ones, plainTarget,
+                        gradLogits, gradPanels, rowLoss, rowTerms, predictions, N, C, STRIDE, 0, extent(N)), rows(N), gradLogits, rowLoss,
+                rowTerms, predictions);
+        for (int i = 0; i < N; i++) {
+            int y = labels.get(i);
+            int best = 0;
+            float bestValue = y == 0 ? plainTarget.get(i) : logits.get(i * STRIDE);
+            for (int j = 1; j < C; j++) {
+                float value = j == y ? plainTarget.get(i) : logits.get(i * STRIDE + j);
+                if (value > bestValue) {
+                    best = j;
+                    bestValue = value;
+                }
+            }
+            org.junit.jupiter.api.Assertions.assertEquals(best, predictions.get(i), "prediction of row " + i);
+        }
         double[] expectedG = new double[N * STRIDE];
         double[] expectedLoss = new double[N];
         double[] expectedTerms = new double[N * LSoftmaxKernels.TERMS_PER_ROW];
@@ -327,6 +353,132 @@ class LSoftmaxKernelsTest {
         }
     }
 
+    /**
+     * The single-pass step's fused kernels against the kernels they fuse, bit for bit (G to float rounding), on fresh random
+     * inputs for every kind of the family: {@link LSoftmaxKernels#marginSoftmax} = targetMargin then
+     * softmaxCrossEntropy; {@link LSoftmaxKernels#finishGradX} = removeRadialPart (features) then
+     * correctGradX; {@link LSoftmaxKernels#finishGradW} = removeRadialPart (weights) then correctGradW.
+     * Each of the parts is checked against its Java twin by the tests of this class.
+     */
+    @Test
+    void fusedKernelsEqualTheKernelsTheyFuse() {
+        for (MarginLoss loss : new MarginLoss[] {MarginLoss.lsoftmax(4), MarginLoss.sphereface(3), MarginLoss.cosface(16, 0.35),
+            MarginLoss.arcface(30, 0.5), MarginLoss.combined(30, 1.5, 0.3, 0.2)}) {
+            Random random = new Random(Seeds.draw());
+            FloatArray x = gaussian(N * D, random, 1.0);
+            FloatArray w = gaussian(C * D, random, 1.0);
+            for (int col = 0; col < D; col++) {
+                x.set(5 * D + col, 0.0f); // a zero row: the plain target and no correction
+            }
+            int[] labelValues = new int[N];
+            IntArray labels = new IntArray(N);
+            for (int i = 0; i < N; i++) {
+                labelValues[i] = random.nextInt(C / 2) * 2; // odd classes absent
+                labels.set(i, labelValues[i]);
+            }
+            FloatArray classScale = new FloatArray(C);
+            for (int j = 0; j < C; j++) {
+                classScale.set(j, loss.kind().normalisesWeights() ? (float) (1 / norm(w, j, D)) : 1.0f);
+            }
+            FloatArray logits = new FloatArray(N * STRIDE);
+            for (int i = 0; i < N; i++) {
+                for (int j = 0; j < C; j++) {
+                    double dot = 0.0;
+                    for (int col = 0; col < D; col++) {
+                        dot += (double) x.get(i * D + col) * w.get(j * D + col);
+                    }
+                    logits.set(i * STRIDE + j, (float) dot);
+                }
+            }
+            DoubleArray beta = DoubleArray.fromArray(new double[] {0.5});
+            DoubleArray lossValues = lossArray(loss);
+            String what = loss.toString();
+
+            // the forward's row kernels: two, then one
+            FloatArray[] floats = new FloatArray[2];
+            FloatArray[] plain = new FloatArray[2];
+            FloatArray[] scale = new FloatArray[2];
+            FloatArray[] grad = new FloatArray[2];
+            DoubleArray[] terms = new DoubleArray[2];
+            DoubleArray[] rowLoss = new DoubleArray[2];
+            IntArray[] predictions = new IntArray[2];
+            for (int run = 0; run < 2; run++) {
+                FloatArray f = KernelHarness.copy(logits);
+                FloatArray p = new FloatArray(N);
+                FloatArray a = new FloatArray(N);
+                FloatArray g = new FloatArray(N * STRIDE);
+                FloatArray panels = new FloatArray(1);
+                DoubleArray t = new DoubleArray(N * LSoftmaxKernels.TERMS_PER_ROW);
+                DoubleArray l = new DoubleArray(N);
+                IntArray predicted = new IntArray(N);
+                if (run == 0) {
+                    KernelHarness.runTasks(new Object[] {x, w, labels, classScale, beta, lossValues, f}, graph -> graph
+                            .task("margin", LSoftmaxKernels::targetMargin, x, w, labels, classScale, beta, lossValues, f, p, a, t, N, D, STRIDE,
+                                    extent(N))
+                            .task("softmax", LSoftmaxKernels::softmaxCrossEntropy, f, labels, beta, lossValues, a, classScale, p, g, panels, l, t,
+                                    predicted, N, C, STRIDE, 0, extent(N)),
+                            java.util.Map.of("margin", rows(N), "softmax", rows(N)), f, p, a, g, t, l, predicted);
+                } else {
+                    KernelHarness.runTasks(new Object[] {x, w, labels, classScale, beta, lossValues, f}, graph -> graph
+                            .task("fused", LSoftmaxKernels::marginSoftmax, x, w, labels, classScale, beta, lossValues, f, p, a, t, g, panels, l,
+                                    predicted, N, D, C, STRIDE, 0, extent(N)),
+                            java.util.Map.of("fused", rows(N)), f, p, a, g, t, l, predicted);
+                }
+                floats[run] = f;
+                plain[run] = p;
+                scale[run] = a;
+                grad[run] = g;
+                terms[run] = t;
+                rowLoss[run] = l;
+                predictions[run] = predicted;
+            }
+            KernelHarness.assertSameBits(floats[0], floats[1], "logits, " + what);
+            KernelHarness.assertSameBits(plain[0], plain[1], "plain targets, " + what);
+            KernelHarness.assertSameBits(scale[0], scale[1], "a_i, " + what);
+            // G: the same up to float rounding (for the scaled losses the compiler contracts G's scaling by
+            // a_i b_j differently inside the fused kernel: a last-bit difference)
+            assertClose(KernelHarness.toDoubles(grad[0]), grad[1], block(N, C, STRIDE), 1e-6, 0.0, "G, " + what);
+            KernelHarness.assertSameBits(terms[0], terms[1], "row terms, " + what);
+            KernelHarness.assertSameBits(rowLoss[0], rowLoss[1], "row losses, " + what);
+            KernelHarness.assertSameBits(predictions[0], predictions[1], "predictions, " + what);
+
+            // the backward's finishing kernels: two, then one, on the row terms the forward gave
+            DoubleArray rowTerms = terms[0];
+            ClassGroups groups = new ClassGroups(N, C);
+            groups.group(labelValues);
+            IntArray present = IntArray.fromArray(groups.presentClasses());
+            IntArray classStart = IntArray.fromArray(groups.classStart());
+            IntArray samples = IntArray.fromArray(groups.samples());
+            int gradStride = 32;
+            int columns = 32;
+            WorkerGrid2D gradXGrid = new WorkerGrid2D(columns, N);
+            gradXGrid.setLocalWork(columns, 1, 1);
+            WorkerGrid2D gradWGrid = new WorkerGrid2D(columns, Math.min(N, C));
+            gradWGrid.setLocalWork(columns, 1, 1);
+            FloatArray gradX = gaussian(N * gradStride, random, 0.1);
+            FloatArray gradW = gaussian(C * gradStride, random, 0.1);
+            FloatArray gradXParts = KernelHarness.copy(gradX);
+            FloatArray gradWParts = KernelHarness.copy(gradW);
+            KernelHarness.runTasks(new Object[] {x, w, labels, lossValues, rowTerms, present, classStart, samples, gradXParts, gradWParts},
+                    graph -> graph
+                            .task("xRadial", LSoftmaxKernels::removeRadialPart, x, gradXParts, lossValues, MarginMath.COSFACE, N, D, gradStride,
+                                    extent(N))
+                            .task("xTarget", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradXParts, columns, N, D, gradStride)
+                            .task("wRadial", LSoftmaxKernels::removeRadialPart, w, gradWParts, lossValues, MarginMath.SPHEREFACE, C, D,
+                                    gradStride, extent(C))
+                            .task("wTarget", LSoftmaxKernels::correctGradW, x, w, present, classStart, samples, rowTerms, gradWParts, columns,
+                                    Math.min(N, C), D, gradStride),
+                    java.util.Map.of("xRadial", rows(N), "xTarget", gradXGrid, "wRadial", rows(C), "wTarget", gradWGrid), gradXParts, gradWParts);
+            KernelHarness.runTasks(new Object[] {x, w, labels, lossValues, rowTerms, classStart, samples, gradX, gradW}, graph -> graph
+                    .task("finishX", LSoftmaxKernels::finishGradX, x, w, labels, lossValues, rowTerms, gradX, N, D, gradStride, extent(N))
+                    .task("finishW", LSoftmaxKernels::finishGradW, x, w, classStart, samples, lossValues, rowTerms, gradW, C, D, gradStride,
+                            extent(C)),
+                    java.util.Map.of("finishX", rows(N), "finishW", rows(C)), gradX, gradW);
+            KernelHarness.assertSameBits(gradXParts, gradX, "dX, " + what);
+            KernelHarness.assertSameBits(gradWParts, gradW, "dW, " + what);
+        }
+    }
+
     /** (L10): dX_i += cross_i w_y + radial_i x_i, element by element. */
     @Test
     void gradXCorrectionAddsTheTargetTerms() {
@@ -342,10 +494,10 @@ class LSoftmaxKernelsTest {
         FloatArray gradX = gaussian(N * gradStride, random, 0.1);
         double[] expected = KernelHarness.toDoubles(gradX);
         int columns = 32;
-        WorkerGrid2D grid = new WorkerGrid2D(N, columns);
-        grid.setLocalWork(1, columns, 1);
+        WorkerGrid2D grid = new WorkerGrid2D(columns, N); // dimension 0 along the columns, as GridSizes.elements
+        grid.setLocalWork(columns, 1, 1);
         runOnce("gradX", new Object[] {x, w, labels, rowTerms, gradX},
-                graph -> graph.task("gradX", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, N, D, gradStride, columns), grid, gradX);
+                graph -> graph.task("gradX", LSoftmaxKernels::correctGradX, x, w, labels, rowTerms, gradX, columns, N, D, gradStride), grid, gradX);
         for (int i = 0; i < N; i++) {
             int y = labels.get(i);
             for (int col = 0; col < D; col++) {
@@ -375,11 +527,11 @@ class LSoftmaxKernelsTest {
         FloatArray gradW = gaussian(C * gradStride, random, 0.1);
         double[] expected = KernelHarness.toDoubles(gradW);
         int columns = 32;
-        WorkerGrid2D grid = new WorkerGrid2D(N, columns);
-        grid.setLocalWork(1, columns, 1);
+        WorkerGrid2D grid = new WorkerGrid2D(columns, N); // dimension 0 along the columns, as GridSizes.elements
+        grid.setLocalWork(columns, 1, 1);
         runOnce("gradW", new Object[] {x, w, present, classStart, samples, rowTerms, gradW},
-                graph -> graph.task("gradW", LSoftmaxKernels::correctGradW, x, w, present, classStart, samples, rowTerms, gradW, N, D,
-                        gradStride, columns), grid, gradW);
+                graph -> graph.task("gradW", LSoftmaxKernels::correctGradW, x, w, present, classStart, samples, rowTerms, gradW, columns, N, D,
+                        gradStride), grid, gradW);
         for (int i = 0; i < N; i++) {
             int j = labelValues[i];
             for (int col = 0; col < D; col++) {
