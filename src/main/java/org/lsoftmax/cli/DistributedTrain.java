@@ -37,11 +37,7 @@ final class DistributedTrain {
     private static int train(TrainCommand command, boolean outGiven, Job job) {
         DataParallel dataParallel = job.dataParallel();
         int ranks = dataParallel.size();
-        if (command.shardSelection.shards != null && command.shardSelection.shards != ranks) {
-            throw new InvalidInputException("--shards " + command.shardSelection.shards + " in a job of " + ranks
-                    + " processes: with --collective mpi each process holds one block of the classes (leave --shards out, or "
-                    + "start the job with mpirun -np " + command.shardSelection.shards + ")");
-        }
+        command.shardSelection.requireJobOf(ranks);
         PassOptions passOptions = command.passSelection.options();
         if (command.resume != null) {
             return resume(command, job, passOptions);
@@ -89,16 +85,8 @@ final class DistributedTrain {
             ShardSets.Restored restored = new ShardSets(command.out, job.collective()).resume(requested);
             Checkpoint part = restored.part();
             int done = part.epochsCompleted();
-            int total = command.epochs != null ? command.epochs : part.config().epochs();
-            if (total < done) {
-                throw new InvalidInputException("--epochs " + total + " is fewer than the " + done + " epochs " + restored.manifest()
-                        + " has done: give a total of at least " + done);
-            }
+            int total = command.resumeTotal(restored.manifest(), part, job.isLeader());
             if (total == done) {
-                if (job.isLeader()) {
-                    command.spec.commandLine().getOut().printf(Locale.ROOT, "%s has done all %d epochs of its run: nothing to train "
-                            + "(give --epochs N > %d to extend it)%n", restored.manifest(), done, done);
-                }
                 return 0;
             }
             if (job.isLeader()) {

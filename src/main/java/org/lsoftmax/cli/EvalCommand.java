@@ -115,11 +115,7 @@ final class EvalCommand implements Callable<Integer> {
         // the output place is checked before any computing: it exists or can be made, and has room
         if (job != null) {
             int ranks = job.collective().size();
-            if (shardSelection.shards != null && shardSelection.shards != ranks) {
-                throw new InvalidInputException("--shards " + shardSelection.shards + " in a job of " + ranks + " processes: with "
-                        + "--collective mpi each process holds one block of W (leave --shards out, or start mpirun -np "
-                        + shardSelection.shards + ")");
-            }
+            shardSelection.requireJobOf(ranks);
             if (float64) {
                 throw new InvalidInputException("--collective mpi runs the jvm or tornado pass (float32); the reference pass of the "
                         + "sharded head runs in one process: eval --pass reference --shards " + ranks);

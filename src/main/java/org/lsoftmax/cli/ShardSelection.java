@@ -1,6 +1,7 @@
 package org.lsoftmax.cli;
 
 import java.util.List;
+import org.lsoftmax.InvalidInputException;
 import org.lsoftmax.head.ShardOptions;
 import picocli.CommandLine.Option;
 
@@ -27,6 +28,14 @@ final class ShardSelection {
     /** Whether any of the options was given. */
     boolean given() {
         return shards != null || devices != null || sampleRate != null;
+    }
+
+    /** With --collective mpi: each of the job's {@code ranks} processes holds one block, so --shards, when given, must be K. */
+    void requireJobOf(int ranks) {
+        if (shards != null && shards != ranks) {
+            throw new InvalidInputException("--shards " + shards + " in a job of " + ranks + " processes: with --collective mpi each "
+                    + "process holds one block of the classes (leave --shards out, or start the job with mpirun -np " + shards + ")");
+        }
     }
 
     /** The options, with {@code defaultShards} where --shards is not given (the sampler's seed is set by the caller). */

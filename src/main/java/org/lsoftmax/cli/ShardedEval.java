@@ -130,11 +130,11 @@ final class ShardedEval {
             int[] classes = new int[total];
             collective.allGather(computed, classes, widths);
             int[] logitCounts = new int[ranks];
-            int[] rowCounts = new int[ranks];
+            int[] rowCounts = DistributedHead.rowCounts(n, ranks);
             int[] blockCounts = new int[ranks];
             for (int k = 0; k < ranks; k++) {
                 logitCounts[k] = n * widths[k];
-                rowCounts[k] = (DistributedHead.rowStart(n, ranks, k + 1) - DistributedHead.rowStart(n, ranks, k)) * d;
+                rowCounts[k] *= d;
                 blockCounts[k] = layout.size(k) * d;
             }
             boolean root = rank == 0;

@@ -207,14 +207,8 @@ public final class TrainCommand implements Callable<Integer> {
         try (RunDirectory run = openForResume(checkpointFile)) {
             Checkpoint checkpoint = run.checkpoint();
             int done = checkpoint.epochsCompleted();
-            int total = epochs != null ? epochs : checkpoint.config().epochs();
-            if (total < done) {
-                throw new InvalidInputException("--epochs " + total + " is fewer than the " + done + " epochs " + checkpointFile
-                        + " has done: give a total of at least " + done);
-            }
+            int total = resumeTotal(checkpointFile, checkpoint, true);
             if (total == done) {
-                spec.commandLine().getOut().printf(Locale.ROOT, "%s has done all %d epochs of its run: nothing to train (give --epochs N > %d "
-                        + "to extend it)%n", checkpointFile, done, done);
                 return 0;
             }
             logResume(checkpointFile, checkpoint, total);
@@ -255,6 +249,24 @@ public final class TrainCommand implements Callable<Integer> {
             }
             throw e;
         }
+    }
+
+    /**
+     * The total of epochs a resume from {@code checkpoint} trains to: --epochs, or the run's stored total;
+     * fewer than it has done is refused; as many says (when {@code reports}) that there is nothing to train.
+     */
+    int resumeTotal(Path checkpointFile, Checkpoint checkpoint, boolean reports) {
+        int done = checkpoint.epochsCompleted();
+        int total = epochs != null ? epochs : checkpoint.config().epochs();
+        if (total < done) {
+            throw new InvalidInputException("--epochs " + total + " is fewer than the " + done + " epochs " + checkpointFile
+                    + " has done: give a total of at least " + done);
+        }
+        if (total == done && reports) {
+            spec.commandLine().getOut().printf(Locale.ROOT, "%s has done all %d epochs of its run: nothing to train (give --epochs N > %d "
+                    + "to extend it)%n", checkpointFile, done, done);
+        }
+        return total;
     }
 
     void logResume(Path checkpointFile, Checkpoint checkpoint, int total) {

@@ -48,10 +48,7 @@ public final class DistributedHead implements Head {
         if (shape.batch() < ranks) {
             throw new IllegalArgumentException("a batch of " + shape.batch() + " cannot give each of " + ranks + " ranks a row");
         }
-        this.rowCounts = new int[ranks];
-        for (int k = 0; k < ranks; k++) {
-            rowCounts[k] = rowStart(shape.batch(), ranks, k + 1) - rowStart(shape.batch(), ranks, k);
-        }
+        this.rowCounts = rowCounts(shape.batch(), ranks);
         this.ownRows = rowCounts[collective.rank()];
         this.localDx = new float[ownRows * shape.features()];
         this.predictions = new int[shape.batch()];
@@ -60,6 +57,15 @@ public final class DistributedHead implements Head {
     /** The first row of rank k's slice of a batch of N over K ranks: floor(N k / K). */
     public static int rowStart(int batch, int ranks, int k) {
         return (int) ((long) batch * k / ranks);
+    }
+
+    /** Every rank's number of rows of a batch of N over K ranks, in rank order. */
+    public static int[] rowCounts(int batch, int ranks) {
+        int[] counts = new int[ranks];
+        for (int k = 0; k < ranks; k++) {
+            counts[k] = rowStart(batch, ranks, k + 1) - rowStart(batch, ranks, k);
+        }
+        return counts;
     }
 
     /** The rows of the batch this rank's trunk computes. */

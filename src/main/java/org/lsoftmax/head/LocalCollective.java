@@ -113,34 +113,12 @@ public final class LocalCollective implements Collective {
 
     @Override
     public void broadcast(float[] values, int root) {
-        payloadBytes += 4L * values.length;
-        if (group.size == 1) {
-            return;
-        }
-        group.slots[rank] = values;
-        group.await();
-        if (rank != root) {
-            float[] source = (float[]) group.slots[root];
-            checkLength(source.length, values.length);
-            System.arraycopy(source, 0, values, 0, values.length);
-        }
-        group.await();
+        broadcastArray(values, values.length, root);
     }
 
     @Override
     public void broadcast(int[] values, int root) {
-        payloadBytes += 4L * values.length;
-        if (group.size == 1) {
-            return;
-        }
-        group.slots[rank] = values;
-        group.await();
-        if (rank != root) {
-            int[] source = (int[]) group.slots[root];
-            checkLength(source.length, values.length);
-            System.arraycopy(source, 0, values, 0, values.length);
-        }
-        group.await();
+        broadcastArray(values, values.length, root);
     }
 
     @Override
@@ -214,30 +192,12 @@ public final class LocalCollective implements Collective {
 
     @Override
     public void allGather(float[] part, float[] whole, int[] counts) {
-        int total = checkCounts(counts, part.length, whole.length);
-        payloadBytes += 4L * counts[rank];
-        group.slots[rank] = part;
-        group.await();
-        int offset = 0;
-        for (int k = 0; k < group.size; k++) {
-            System.arraycopy((float[]) group.slots[k], 0, whole, offset, counts[k]);
-            offset += counts[k];
-        }
-        group.await();
+        gatherArrays(part, part.length, whole, whole.length, counts, true);
     }
 
     @Override
     public void allGather(int[] part, int[] whole, int[] counts) {
-        checkCounts(counts, part.length, whole.length);
-        payloadBytes += 4L * counts[rank];
-        group.slots[rank] = part;
-        group.await();
-        int offset = 0;
-        for (int k = 0; k < group.size; k++) {
-            System.arraycopy((int[]) group.slots[k], 0, whole, offset, counts[k]);
-            offset += counts[k];
-        }
-        group.await();
+        gatherArrays(part, part.length, whole, whole.length, counts, true);
     }
 
     @Override
@@ -286,18 +246,7 @@ public final class LocalCollective implements Collective {
 
     @Override
     public void gather(float[] part, float[] whole, int[] counts, int root) {
-        checkCounts(counts, part.length, rank == root ? whole.length : Integer.MAX_VALUE);
-        payloadBytes += 4L * counts[rank];
-        group.slots[rank] = part;
-        group.await();
-        if (rank == root) {
-            int offset = 0;
-            for (int k = 0; k < group.size; k++) {
-                System.arraycopy((float[]) group.slots[k], 0, whole, offset, counts[k]);
-                offset += counts[k];
-            }
-        }
-        group.await();
+        gatherArrays(part, part.length, whole, rank == root ? whole.length : Integer.MAX_VALUE, counts, rank == root);
     }
 
     @Override
@@ -308,6 +257,38 @@ public final class LocalCollective implements Collective {
     }
 
     /** Checks a layout of per-rank counts against this rank's part and whole; returns sum(counts). */
+    /** Broadcast of a float[] or int[] (4-byte elements; System.arraycopy takes either). */
+    private void broadcastArray(Object values, int length, int root) {
+        payloadBytes += 4L * length;
+        if (group.size == 1) {
+            return;
+        }
+        group.slots[rank] = values;
+        group.await();
+        if (rank != root) {
+            Object source = group.slots[root];
+            checkLength(java.lang.reflect.Array.getLength(source), length);
+            System.arraycopy(source, 0, values, 0, length);
+        }
+        group.await();
+    }
+
+    /** Every rank's first counts[k] values of its part, in rank order, into {@code whole} where {@code receives}; float[] or int[]. */
+    private void gatherArrays(Object part, int partLength, Object whole, int wholeLength, int[] counts, boolean receives) {
+        checkCounts(counts, partLength, wholeLength);
+        payloadBytes += 4L * counts[rank];
+        group.slots[rank] = part;
+        group.await();
+        if (receives) {
+            int offset = 0;
+            for (int k = 0; k < group.size; k++) {
+                System.arraycopy(group.slots[k], 0, whole, offset, counts[k]);
+                offset += counts[k];
+            }
+        }
+        group.await();
+    }
+
     private int checkCounts(int[] counts, int partLength, int wholeLength) {
         if (counts.length != group.size) {
             throw new IllegalArgumentException(counts.length + " counts for " + group.size + " ranks");

@@ -58,11 +58,7 @@ public final class DataParallel {
 
     /** Every rank's number of rows of a batch of {@code rows}, in rank order. */
     public int[] rowCounts(int rows) {
-        int[] counts = new int[size()];
-        for (int k = 0; k < counts.length; k++) {
-            counts[k] = DistributedHead.rowStart(rows, size(), k + 1) - DistributedHead.rowStart(rows, size(), k);
-        }
-        return counts;
+        return DistributedHead.rowCounts(rows, size());
     }
 
     /**

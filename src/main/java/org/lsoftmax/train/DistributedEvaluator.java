@@ -53,6 +53,7 @@ public final class DistributedEvaluator {
         float[] logits = new float[chunkRows * blockClasses];
         int[] labels = data.labels();
         double[] rowMax = new double[chunkRows];
+        double[] localMax = new double[chunkRows]; // this rank's row maxima, before the all-reduce
         double[] sums = new double[3 * chunkRows]; // sum of exp, target logit, own angle
         double[] minima = new double[2 * chunkRows]; // predicted class, nearest other angle
         float[] allFeatures = keepFeatures ? new float[data.size() * featureDimension] : null;
@@ -77,7 +78,7 @@ public final class DistributedEvaluator {
                 rowMax[i] = max(logits, i * blockClasses, blockClasses);
             }
             Arrays.fill(rowMax, rows, chunkRows, 0.0);
-            double[] localMax = Arrays.copyOf(rowMax, rows);
+            System.arraycopy(rowMax, 0, localMax, 0, rows);
             collective.allReduce(rowMax, Collective.Reduction.MAX);
 
             Arrays.fill(sums, 0.0);

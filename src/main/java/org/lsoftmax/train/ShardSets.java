@@ -413,21 +413,12 @@ public final class ShardSets {
      * {@code retrieval} and a single-process {@code train --resume} read.
      */
     public static Checkpoint assemble(Path manifestFile) {
-        Path manifestPath = Files.isDirectory(manifestFile) ? manifestFile.resolve(SET_FILE) : manifestFile;
-        if (manifestPath.getFileName() != null && manifestPath.getFileName().toString().equals(LAST_SET_FILE)) {
-            manifestPath = lastSet(manifestPath);
-        }
+        Path manifestPath = manifestOf(manifestFile);
         SetManifest manifest = SetManifest.read(manifestPath);
-        Path folder = manifestPath.toAbsolutePath().getParent();
         List<Checkpoint.Tensor> tensors = new ArrayList<>();
         Checkpoint first = null;
         for (int k = 0; k < manifest.ranks(); k++) {
-            Path file = rankFile(folder, k, manifest.ranks());
-            byte[] bytes = readOwn(file);
-            if (bytes.length != manifest.sizes()[k] || crc(bytes) != manifest.crcs()[k]) {
-                throw new InvalidInputException(file + " does not match " + manifestPath + " (size or CRC): the set is damaged");
-            }
-            Checkpoint part = CheckpointFormat.fromBytes(bytes, file);
+            Checkpoint part = readPart(manifestPath, manifest, k);
             if (k == 0) {
                 first = part;
                 for (Checkpoint.Tensor tensor : part.tensors()) {
@@ -437,6 +428,7 @@ public final class ShardSets {
                 }
             }
             String blockName = "lsoftmax.weight.shard" + k;
+            Path file = rankFile(manifestPath.toAbsolutePath().getParent(), k, manifest.ranks());
             Checkpoint.Tensor block = part.tensors().stream().filter(t -> t.name().equals(blockName)).findFirst()
                     .orElseThrow(() -> new InvalidInputException(file + ": holds no " + blockName));
             tensors.add(block);
@@ -451,17 +443,27 @@ public final class ShardSets {
      * assemble.
      */
     public static Checkpoint rankZeroPart(Path file) {
+        Path manifestPath = manifestOf(file);
+        return readPart(manifestPath, SetManifest.read(manifestPath), 0);
+    }
+
+    /** The set manifest that {@code file} names: itself, the one in a set's folder, or the one the pointer names. */
+    private static Path manifestOf(Path file) {
         Path manifestPath = Files.isDirectory(file) ? file.resolve(SET_FILE) : file;
         if (manifestPath.getFileName() != null && manifestPath.getFileName().toString().equals(LAST_SET_FILE)) {
             manifestPath = lastSet(manifestPath);
         }
-        SetManifest manifest = SetManifest.read(manifestPath);
-        Path part = rankFile(manifestPath.toAbsolutePath().getParent(), 0, manifest.ranks());
-        byte[] bytes = readOwn(part);
-        if (bytes.length != manifest.sizes()[0] || crc(bytes) != manifest.crcs()[0]) {
-            throw new InvalidInputException(part + " does not match " + manifestPath + " (size or CRC): the set is damaged");
+        return manifestPath;
+    }
+
+    /** Rank k's part of the set of {@code manifestPath}, checked against the manifest's size and CRC. */
+    private static Checkpoint readPart(Path manifestPath, SetManifest manifest, int k) {
+        Path file = rankFile(manifestPath.toAbsolutePath().getParent(), k, manifest.ranks());
+        byte[] bytes = readOwn(file);
+        if (bytes.length != manifest.sizes()[k] || crc(bytes) != manifest.crcs()[k]) {
+            throw new InvalidInputException(file + " does not match " + manifestPath + " (size or CRC): the set is damaged");
         }
-        return CheckpointFormat.fromBytes(bytes, part);
+        return CheckpointFormat.fromBytes(bytes, file);
     }
 
     /** Whether {@code file} names a checkpoint set (a set manifest, the pointer, or a set's folder) rather than a checkpoint file. */

@@ -71,8 +71,9 @@ public final class Trainer implements AutoCloseable {
     private final DataParallel job;
     /** A job's checkpoint sets (every rank writes its part); null for one process, or when nothing is written. */
     private final ShardSets shardSets;
-    /** The rows of each batch this process's trunk computes: all of them, or the job's share. */
+    /** The rows of each batch this process's trunk computes: all of them, or the job's share, from {@link #firstOwnRow}. */
     private final int ownRows;
+    private final int firstOwnRow;
     private final SgdMomentum optimizer;
     /** The head's rows touched per step ({@code head::touchedRows}, made once: no allocation per step). */
     private final Function<Parameter, RowSelection> touchedRows;
@@ -110,6 +111,7 @@ public final class Trainer implements AutoCloseable {
         this.job = job;
         this.shardSets = job != null && jobFolder != null ? new ShardSets(jobFolder, job.collective()) : null;
         this.ownRows = job == null ? config.batchSize() : job.ownRows(config.batchSize());
+        this.firstOwnRow = job == null ? 0 : job.rowStart(config.batchSize());
         if (job != null && config.batchSize() < job.size()) {
             throw new InvalidInputException("--batch " + config.batchSize() + " cannot give each of the job's " + job.size()
                     + " processes a row");
@@ -422,7 +424,6 @@ public final class Trainer implements AutoCloseable {
 
         guard.startEpoch();
         StepBuffers step = new StepBuffers(ownRows, dimension, ((Sgemm) products).workers());
-        int firstOwnRow = job == null ? 0 : job.rowStart(batchSize);
         ProgressBar progress = showProgress && (job == null || job.isLeader())
                 ? ProgressBar.onStderr(String.format(Locale.ROOT, "epoch %d/%d", epoch, config.epochs()),
                         (long) batches * batchSize)
@@ -652,7 +653,7 @@ public final class Trainer implements AutoCloseable {
      * then skips or applies it together, see {@link DataParallel#agree}); a run of one process keeps its own.
      */
     private OffendingValue agree(OffendingValue local, String what) {
-        return job == null ? local : job.agree(local, what, job.rowStart(config.batchSize()));
+        return job == null ? local : job.agree(local, what, firstOwnRow);
     }
 
     /** The parameters outside the head: in a job of several processes, every rank's replica of the trunk. */
